@@ -1,0 +1,1 @@
+"""Companies (tenants), users with roles, teams, API keys and sign-in."""

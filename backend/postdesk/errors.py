@@ -1,0 +1,147 @@
+"""Domain errors and the one place that turns every error into the uniform JSON body.
+
+Body: {"error": {"code": str, "message": str, "fields": [{"field": str, "message": str}]}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[FieldError] = []
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class DomainError(Exception):
+    """An error a user can act on; carries its HTTP status and, when it is about one field, that field."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+        self.status_code = status_code or self.status_code
+        self.code = code or self.code
+        self.headers = headers
+
+
+class Invalid(DomainError):
+    def __init__(self, field: str | None, message: str, **extra: Any) -> None:
+        super().__init__(message=message, field=field, extra=extra, status_code=422, code="validation_error")
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str) -> None:
+        super().__init__(message=f"{what} not found.", status_code=404, code="not_found")
+
+
+class Conflict(DomainError):
+    def __init__(self, field: str | None, message: str, **extra: Any) -> None:
+        super().__init__(message=message, field=field, extra=extra, status_code=409, code="conflict")
+
+
+class Unauthorized(DomainError):
+    def __init__(self, message: str = "Not authenticated.") -> None:
+        super().__init__(message=message, status_code=401, code="unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str = "You are not allowed to do this.") -> None:
+        super().__init__(message=message, status_code=403, code="forbidden")
+
+
+class TooManyRequests(DomainError):
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(
+            message=message,
+            status_code=429,
+            code="too_many_requests",
+            extra={"retry_after": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    fields: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=fields or [])).model_dump()
+    if extra:
+        body["error"].update(extra)
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    # ("body", "email") → "email"; ("query", "page") → "page"; nested → "contacts.0.email"
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
+        return error_response(exc.status_code, exc.code, exc.message, fields, exc.headers, exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [FieldError(field=_field_path(tuple(e.get("loc", ()))), message=e.get("msg", "invalid"))
+                  for e in exc.errors()]
+        summary = "; ".join(f"{f.field}: {f.message}" for f in fields[:3])
+        return error_response(422, "validation_error", f"Invalid input — {summary}", fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        return error_response(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), message,
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 429)
+}

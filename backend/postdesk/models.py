@@ -1,0 +1,12 @@
+"""Imports every domain's models so Base.metadata is complete (Alembic, create_all in tools)."""
+
+import importlib
+import pkgutil
+
+
+def import_all_models() -> None:
+    import postdesk
+
+    for module in pkgutil.walk_packages(postdesk.__path__, "postdesk."):
+        if module.name.endswith(".models") and module.name != "postdesk.models":
+            importlib.import_module(module.name)

@@ -1,0 +1,92 @@
+"""The process-wide resources of an API or worker process, built once from Settings.
+
+Embedded mode: SQLite (or any database), in-process jobs and events.
+Production mode: PostgreSQL, arq on Redis, Redis pub/sub.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from postdesk.db import create_engine, create_session_maker
+from postdesk.events.bus import InProcessEventBus, RedisEventBus
+from postdesk.jobs.arq_engine import ArqJobEngine
+from postdesk.jobs.inprocess import InProcessJobEngine
+from postdesk.jobs.registry import load_job_modules
+from postdesk.security.secrets import SecretBox
+from postdesk.security.throttle import MemoryCounter, RedisCounter
+from postdesk.settings import Settings
+from postdesk.uow import Event, JobRequest, PendingEffects
+
+
+class JobEngine(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def submit(self, requests: list[JobRequest]) -> None: ...
+    async def wait_idle(self, timeout: float = 30) -> None: ...
+
+
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, events: list[Event]) -> None: ...
+    def subscribe(self, company_id: str): ...
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    role: Literal["api", "worker", "cli"]
+    engine: AsyncEngine
+    session_maker: async_sessionmaker[AsyncSession]
+    secret_box: SecretBox
+    counters: MemoryCounter | RedisCounter
+    redis: Redis | None = None
+    jobs: JobEngine = field(init=False)
+    events: EventBus = field(init=False)
+
+    @classmethod
+    async def start(cls, settings: Settings, role: Literal["api", "worker", "cli"] = "api") -> Runtime:
+        load_job_modules()
+        engine = create_engine(settings)
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        runtime = cls(
+            settings=settings,
+            role=role,
+            engine=engine,
+            session_maker=create_session_maker(engine),
+            secret_box=SecretBox([k.get_secret_value() for k in settings.encryption_keys]),
+            counters=RedisCounter(redis, settings.redis_prefix) if redis else MemoryCounter(),
+            redis=redis,
+        )
+        if redis is not None:
+            runtime.jobs = ArqJobEngine(settings.redis_url or "", settings.redis_prefix)
+            runtime.events = RedisEventBus(redis, settings.redis_prefix, listen=role == "api")
+        else:
+            runtime.jobs = InProcessJobEngine(runtime, settings.embedded_job_concurrency)
+            runtime.events = InProcessEventBus()
+        await runtime.events.start()
+        # The in-process engine runs jobs only inside the API process; a CLI just queues nothing.
+        if redis is not None or role == "api":
+            await runtime.jobs.start()
+        return runtime
+
+    async def stop(self) -> None:
+        await self.jobs.stop()
+        await self.events.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+    async def release(self, pending: PendingEffects) -> None:
+        """Hand a committed unit of work's jobs and events on (see postdesk.uow)."""
+        if pending.jobs:
+            await self.jobs.submit(pending.jobs)
+        if pending.events:
+            await self.events.publish(pending.events)

@@ -1,0 +1,1 @@
+"""Password hashing, access tokens, API keys, secrets at rest and login throttling."""

@@ -1,0 +1,1 @@
+"""Operational status: health and readiness, metrics, worker heartbeats and background-job checks."""
