@@ -31,26 +31,34 @@ async def event_stream(websocket: WebSocket, token: str = "") -> None:
         async with unit_of_work(runtime) as session:
             caller = await accounts_service.caller_from_token(session, token=token, settings=runtime.settings)
     except DomainError:
+        # Accept first: browsers cannot read a refused handshake's status, but they can read a close code.
+        await websocket.accept()
         await websocket.close(code=4401, reason="unauthorized")
         return
     await websocket.accept()
     async with runtime.events.subscribe(str(caller.company_id)) as queue:
-        receiver = asyncio.create_task(_drain_client(websocket))
+        client_gone = asyncio.create_task(_drain_client(websocket))
         try:
-            while not receiver.done():
-                try:
-                    event = await asyncio.wait_for(queue.get(), PING_INTERVAL_SECONDS)
-                except TimeoutError:
+            while True:
+                next_event = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait({next_event, client_gone}, timeout=PING_INTERVAL_SECONDS,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if client_gone in done:
+                    next_event.cancel()
+                    break
+                if next_event not in done:
+                    next_event.cancel()
                     await websocket.send_json({"type": "ping", "data": {}})
                     continue
+                event = next_event.result()
                 if visible_to(event, caller):
                     await websocket.send_json({"type": event.type, "data": event.data})
         except WebSocketDisconnect:
             pass
         finally:
-            receiver.cancel()
+            client_gone.cancel()
             with suppress(asyncio.CancelledError, WebSocketDisconnect):
-                await receiver
+                await client_gone
 
 
 async def _drain_client(websocket: WebSocket) -> None:

@@ -11,6 +11,7 @@ from arq.worker import Function, func
 from postdesk.jobs.arq_engine import queue_name, redis_settings
 from postdesk.jobs.execution import run_job_attempt
 from postdesk.jobs.registry import JOBS, PERIODIC, JobSpec, RetryLater, load_job_modules
+from postdesk.observability import configure_logging
 from postdesk.settings import get_settings
 
 
@@ -59,6 +60,7 @@ def build_worker_settings() -> type:
     settings = get_settings()
     if settings.mode != "production":
         raise SystemExit("postdesk worker needs POSTDESK_REDIS_URL (production mode); embedded mode runs jobs in the API")
+    configure_logging(settings.log_level, settings.log_format)
     load_job_modules()
     functions = {name: _arq_function(spec) for name, spec in JOBS.items()}
     return type(
