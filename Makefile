@@ -1,0 +1,75 @@
+# Postdesk: `make run` (embedded mode on http://127.0.0.1:8000) and `make test` (everything).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BACKEND_STAMP := $(VENV)/.installed-$(shell md5sum pyproject.toml | cut -c1-8)
+NPM_STAMP := frontend/node_modules/.installed-$(shell md5sum frontend/package-lock.json 2>/dev/null | cut -c1-8)
+SPA_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: run test install system-deps spa openapi test-backend test-embedded test-production test-frontend test-e2e \
+        worker migrate lint clean
+
+run: install spa
+	$(VENV)/bin/postdesk run
+
+install: $(BACKEND_STAMP)
+
+$(PY):
+	@scripts/check-python.sh $(PYTHON)
+	$(PYTHON) -m venv $(VENV)
+
+$(BACKEND_STAMP): pyproject.toml | $(PY)
+	@scripts/check-python.sh $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	rm -f frontend/node_modules/.installed-* && touch $@
+
+spa: frontend/dist/index.html
+
+frontend/dist/index.html: $(NPM_STAMP) $(SPA_SOURCES)
+	cd frontend && npm run build
+
+# Regenerate the committed OpenAPI document and the TypeScript client from the app.
+openapi: install $(NPM_STAMP)
+	$(VENV)/bin/postdesk openapi
+	cd frontend && npm run generate-client
+
+system-deps:
+	@scripts/system-deps.sh
+
+test: system-deps install spa
+	$(MAKE) test-backend test-frontend test-e2e
+
+test-backend: test-embedded test-production
+
+test-embedded: install
+	POSTDESK_TEST_MODE=embedded $(PYTEST) backend/tests --ignore=backend/tests/e2e -q
+
+# Pure adapter tests (mail, net) do not depend on the mode and run once, in the embedded pass.
+test-production: install
+	POSTDESK_TEST_MODE=production $(PYTEST) backend/tests --ignore=backend/tests/e2e \
+	  --ignore=backend/tests/mail --ignore=backend/tests/net -q
+
+test-frontend: $(NPM_STAMP)
+	cd frontend && npm run check-client && npm run typecheck && npm test
+
+test-e2e: install spa
+	$(PYTEST) backend/tests/e2e -q
+
+worker: install
+	$(VENV)/bin/postdesk worker
+
+migrate: install
+	$(VENV)/bin/postdesk migrate
+
+lint: install
+	$(VENV)/bin/ruff check backend
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist
