@@ -18,10 +18,11 @@ from postdesk.events.router import router as events_router
 from postdesk.middleware import RequestGuardMiddleware
 from postdesk.observability import configure_logging
 from postdesk.runtime import Runtime
+from postdesk.servers.router import router as servers_router
 from postdesk.settings import Settings, get_settings
 from postdesk.system.router import routers as system_routers
 
-ROUTERS = [*account_routers, *system_routers, events_router]
+ROUTERS = [*account_routers, servers_router, *system_routers, events_router]
 
 
 def operation_id(route: APIRoute) -> str:

@@ -62,6 +62,15 @@ class Invalid(DomainError):
         super().__init__(message=message, field=field, extra=extra, status_code=422, code="validation_error")
 
 
+class InvalidFields(DomainError):
+    """Several fields wrong at once (cross-field rules checked by a service)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        summary = "; ".join(f"{field}: {message}" for field, message in problems[:3])
+        super().__init__(message=f"Invalid input — {summary}", status_code=422, code="validation_error")
+        self.problems = problems
+
+
 class NotFound(DomainError):
     def __init__(self, what: str) -> None:
         super().__init__(message=f"{what} not found.", status_code=404, code="not_found")
@@ -120,7 +129,10 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
+        if isinstance(exc, InvalidFields):
+            fields = [FieldError(field=f, message=m) for f, m in exc.problems]
+        else:
+            fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
         return error_response(exc.status_code, exc.code, exc.message, fields, exc.headers, exc.extra)
 
     @app.exception_handler(RequestValidationError)

@@ -17,6 +17,7 @@ from postdesk.events.bus import InProcessEventBus, RedisEventBus
 from postdesk.jobs.arq_engine import ArqJobEngine
 from postdesk.jobs.inprocess import InProcessJobEngine
 from postdesk.jobs.registry import load_job_modules
+from postdesk.net.guard import NetworkGuard
 from postdesk.security.secrets import SecretBox
 from postdesk.security.throttle import MemoryCounter, RedisCounter
 from postdesk.settings import Settings
@@ -47,6 +48,7 @@ class Runtime:
     session_maker: async_sessionmaker[AsyncSession]
     secret_box: SecretBox
     counters: MemoryCounter | RedisCounter
+    network_guard: NetworkGuard = field(default_factory=NetworkGuard)
     redis: Redis | None = None
     jobs: JobEngine = field(init=False)
     events: EventBus = field(init=False)
@@ -63,6 +65,7 @@ class Runtime:
             session_maker=create_session_maker(engine),
             secret_box=SecretBox([k.get_secret_value() for k in settings.encryption_keys]),
             counters=RedisCounter(redis, settings.redis_prefix) if redis else MemoryCounter(),
+            network_guard=NetworkGuard(settings.network_allow),
             redis=redis,
         )
         if redis is not None:

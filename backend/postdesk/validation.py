@@ -26,3 +26,13 @@ def normalize_email(value: str) -> str:
 EmailAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(normalize_email)]
 # Sign-in identities: one address is one person whatever its case.
 LoginEmail = Annotated[EmailAddress, AfterValidator(str.lower)]
+
+
+def _no_line_breaks(value: str) -> str:
+    # Text that ends up in a mail header: refuse CR/LF rather than strip it (header injection).
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValueError("must not contain line breaks")
+    return value
+
+
+HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_line_breaks)]

@@ -95,11 +95,6 @@ def periodic(
 
 def load_job_modules() -> None:
     """Import every domain's tasks module so their @job declarations are registered."""
-    import importlib
-    import pkgutil
+    from postdesk.models import import_all_modules
 
-    import postdesk
-
-    for module in pkgutil.walk_packages(postdesk.__path__, "postdesk."):
-        if module.name.endswith(".tasks"):
-            importlib.import_module(module.name)
+    import_all_modules("tasks")

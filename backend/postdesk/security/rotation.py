@@ -23,11 +23,11 @@ def secret_rotator(function: SecretRotator) -> SecretRotator:
 
 
 async def rotate_all_secrets(settings: Settings) -> int:
-    from postdesk.models import import_all_models
+    from postdesk.models import import_all_modules
     from postdesk.runtime import Runtime
     from postdesk.uow import unit_of_work
 
-    import_all_models()
+    import_all_modules("service")  # services register their rotators on import
     runtime = await Runtime.start(settings, role="cli")
     try:
         async with unit_of_work(runtime) as session:
