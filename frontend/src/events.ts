@@ -1,0 +1,60 @@
+// The live event stream (/api/events/ws): reconnects with backoff, invalidates affected queries.
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+
+import { tokenStore } from "./api";
+
+export interface ServerEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+// Which cached queries an event makes stale (by query-key prefix).
+export const INVALIDATES: Record<string, string[][]> = {
+  "user.created": [["users"]],
+  "user.updated": [["users"], ["me"]],
+  "email_server.changed": [["email-servers"]],
+  "system.job_check.completed": [["system"]],
+};
+
+export function useEventStream(onEvent?: (event: ServerEvent) => void) {
+  const queryClient = useQueryClient();
+  const handler = useRef(onEvent);
+  handler.current = onEvent;
+
+  useEffect(() => {
+    let socket: WebSocket | null = null;
+    let retry = 0;
+    let timer: number | undefined;
+    let closed = false;
+
+    const connect = () => {
+      const token = tokenStore.get();
+      if (!token || closed) return;
+      const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+      socket = new WebSocket(`${scheme}://${window.location.host}/api/events/ws?token=${encodeURIComponent(token)}`);
+      socket.onopen = () => {
+        retry = 0;
+      };
+      socket.onmessage = (message) => {
+        const event = JSON.parse(message.data as string) as ServerEvent;
+        if (event.type === "ping") return;
+        for (const key of INVALIDATES[event.type] ?? []) {
+          void queryClient.invalidateQueries({ queryKey: key });
+        }
+        handler.current?.(event);
+      };
+      socket.onclose = (close) => {
+        if (closed || close.code === 4401) return;
+        retry = Math.min(retry + 1, 6);
+        timer = window.setTimeout(connect, 500 * 2 ** retry);
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      window.clearTimeout(timer);
+      socket?.close();
+    };
+  }, [queryClient]);
+}
