@@ -2,7 +2,7 @@
 FROM node:20-bookworm-slim AS spa
 WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
-RUN npm ci
+RUN npm install --no-audit --no-fund
 COPY frontend/ ./
 COPY openapi/ /src/openapi/
 RUN npm run build

@@ -26,8 +26,10 @@ $(BACKEND_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
+# `npm install` rather than `npm ci`: with this machine's omit-lockfile-registry-resolved setting, npm ci
+# rejects lock files that lack other platforms' optional packages; install still follows the lock.
 $(NPM_STAMP): frontend/package.json frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	cd frontend && npm install --no-audit --no-fund --loglevel=error
 	rm -f frontend/node_modules/.installed-* && touch $@
 
 spa: frontend/dist/index.html

@@ -6,6 +6,7 @@ Production mode: PostgreSQL, arq on Redis, Redis pub/sub.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -49,6 +50,7 @@ class Runtime:
     secret_box: SecretBox
     counters: MemoryCounter | RedisCounter
     network_guard: NetworkGuard = field(default_factory=NetworkGuard)
+    mail_tls_context: ssl.SSLContext = field(default_factory=ssl.create_default_context)
     redis: Redis | None = None
     jobs: JobEngine = field(init=False)
     events: EventBus = field(init=False)
@@ -66,6 +68,7 @@ class Runtime:
             secret_box=SecretBox([k.get_secret_value() for k in settings.encryption_keys]),
             counters=RedisCounter(redis, settings.redis_prefix) if redis else MemoryCounter(),
             network_guard=NetworkGuard(settings.network_allow),
+            mail_tls_context=ssl.create_default_context(cafile=settings.mail_ca_file),
             redis=redis,
         )
         if redis is not None:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Hosts or networks admins may point mail servers at despite the guard."
     )
 
+    mail_ca_file: Path | None = Field(default=None, description="Extra CA bundle trusted for mail servers' TLS.")
+    sendgrid_api_url: str = "https://api.sendgrid.com"
+
     public_url: str = "http://127.0.0.1:8000"
     frontend_dist: Path = REPO_ROOT / "frontend" / "dist"
     max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)

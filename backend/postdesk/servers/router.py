@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from postdesk.deps import AdminCaller, RuntimeDep, SessionDep
 from postdesk.errors import ERROR_RESPONSES
+from postdesk.runtime import Runtime
 from postdesk.servers import service
 from postdesk.servers.schemas import (
     ConnectionTestResult,
@@ -17,6 +18,11 @@ from postdesk.servers.schemas import (
 )
 
 router = APIRouter(prefix="/api/email-servers", tags=["email_servers"], responses=ERROR_RESPONSES)
+
+def mail_network(runtime: Runtime) -> service.MailNetwork:
+    return service.MailNetwork(guard=runtime.network_guard, tls_context=runtime.mail_tls_context,
+                               sendgrid_api_url=runtime.settings.sendgrid_api_url)
+
 
 Verify = Annotated[bool, Query(description="Test the credentials first and refuse to save when a leg fails.")]
 
@@ -30,7 +36,7 @@ async def list_servers(session: SessionDep, caller: AdminCaller) -> list[EmailSe
 async def create_server(
     body: EmailServerCreate, session: SessionDep, caller: AdminCaller, runtime: RuntimeDep, verify: Verify = False
 ) -> EmailServerPublic:
-    server = await service.create_server(session, caller, body, box=runtime.secret_box, guard=runtime.network_guard,
+    server = await service.create_server(session, caller, body, box=runtime.secret_box, network=mail_network(runtime),
                                          verify=verify)
     return service.public(server)
 
@@ -38,7 +44,7 @@ async def create_server(
 @router.post("/test")
 async def test_unsaved_server(body: EmailServerFields, runtime: RuntimeDep, _: AdminCaller) -> ConnectionTestResult:
     """Test a configuration before saving it (secrets in the body are used once, never stored)."""
-    return await service.test_unsaved_config(body, guard=runtime.network_guard)
+    return await service.test_unsaved_config(body, network=mail_network(runtime))
 
 
 @router.get("/{server_id}")
@@ -52,7 +58,7 @@ async def update_server(
     verify: Verify = False,
 ) -> EmailServerPublic:
     server = await service.update_server(session, caller, server_id, body, box=runtime.secret_box,
-                                         guard=runtime.network_guard, verify=verify)
+                                         network=mail_network(runtime), verify=verify)
     return service.public(server)
 
 
@@ -67,4 +73,4 @@ async def test_server(server_id: uuid.UUID, session: SessionDep, caller: AdminCa
                       runtime: RuntimeDep) -> ConnectionTestResult:
     """Check each leg (outgoing, incoming) and store the result as the server's status."""
     return await service.test_saved_server(session, caller, server_id, box=runtime.secret_box,
-                                           guard=runtime.network_guard)
+                                           network=mail_network(runtime))

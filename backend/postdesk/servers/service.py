@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields, replace
@@ -27,6 +28,20 @@ from postdesk.servers.schemas import (
     LegResult,
 )
 from postdesk.uow import publish
+
+
+@dataclass(frozen=True)
+class MailNetwork:
+    """How this process reaches admin-entered mail servers: the guard, trusted CAs, timeouts."""
+
+    guard: NetworkGuard
+    tls_context: ssl.SSLContext
+    sendgrid_api_url: str = connection.SENDGRID_API_URL
+    timeout: float = connection.DEFAULT_TIMEOUT
+
+    async def test(self, config: ServerConfig) -> ConnectionTestResult:
+        return await connection.test_connection(config, guard=self.guard, timeout=self.timeout,
+                                                tls_context=self.tls_context, sendgrid_api_url=self.sendgrid_api_url)
 
 SMTP_DEFAULT_PORTS = {Security.none: 25, Security.starttls: 587, Security.tls: 465}
 INCOMING_DEFAULT_PORTS = {
@@ -217,15 +232,15 @@ async def default_server(session: AsyncSession, company_id: uuid.UUID) -> EmailS
 
 
 async def create_server(
-    session: AsyncSession, caller: Caller, data: EmailServerCreate, *, box: SecretBox, guard: NetworkGuard,
-    verify: bool = False, timeout: float = connection.DEFAULT_TIMEOUT,
+    session: AsyncSession, caller: Caller, data: EmailServerCreate, *, box: SecretBox, network: MailNetwork,
+    verify: bool = False,
 ) -> EmailServer:
     repo = ServerRepository(session)
     config = config_from_fields(data)
-    await _checked(config, guard)
+    await _checked(config, network.guard)
     if await repo.name_taken(caller.company_id, data.name):
         raise Conflict("name", "An email server with this name already exists.")
-    result = await _verified(config, guard, timeout) if verify else None
+    result = await _verified(config, network) if verify else None
     first = not await repo.list(caller.company_id)
     server = EmailServer(company_id=caller.company_id, name=data.name, is_default=data.is_default or first)
     _store(server, config, box)
@@ -240,7 +255,7 @@ async def create_server(
 
 async def update_server(
     session: AsyncSession, caller: Caller, server_id: uuid.UUID, data: EmailServerUpdate, *, box: SecretBox,
-    guard: NetworkGuard, verify: bool = False, timeout: float = connection.DEFAULT_TIMEOUT,
+    network: MailNetwork, verify: bool = False,
 ) -> EmailServer:
     repo = ServerRepository(session)
     server = await _server(repo, caller, server_id)
@@ -259,12 +274,12 @@ async def update_server(
     config = replace(stored, **config_changes)
     config = replace(config, **{port: None for port, follows in ports_follow_security.items() if follows})
     config = with_default_ports(config)
-    await _checked(config, guard)
+    await _checked(config, network.guard)
     if "name" in changes and changes["name"] != server.name:
         if await repo.name_taken(caller.company_id, changes["name"], except_id=server.id):
             raise Conflict("name", "An email server with this name already exists.")
         server.name = changes["name"]
-    result = await _verified(config, guard, timeout) if verify else None
+    result = await _verified(config, network) if verify else None
     _store(server, config, box)
     if result is not None:
         _record_result(server, result)
@@ -291,29 +306,26 @@ async def delete_server(session: AsyncSession, caller: Caller, server_id: uuid.U
 
 
 async def test_saved_server(
-    session: AsyncSession, caller: Caller, server_id: uuid.UUID, *, box: SecretBox, guard: NetworkGuard,
-    timeout: float = connection.DEFAULT_TIMEOUT,
+    session: AsyncSession, caller: Caller, server_id: uuid.UUID, *, box: SecretBox, network: MailNetwork
 ) -> ConnectionTestResult:
     server = await _server(ServerRepository(session), caller, server_id)
-    result = await connection.test_connection(config_from_server(server, box), guard=guard, timeout=timeout)
+    result = await network.test(config_from_server(server, box))
     _record_result(server, result)
     await session.flush()
     publish("email_server.changed", caller.company_id, {"id": str(server.id)}, min_role="admin")
     return result
 
 
-async def test_unsaved_config(
-    data: EmailServerFields, *, guard: NetworkGuard, timeout: float = connection.DEFAULT_TIMEOUT
-) -> ConnectionTestResult:
+async def test_unsaved_config(data: EmailServerFields, *, network: MailNetwork) -> ConnectionTestResult:
     config = config_from_fields(data)
     problems = problems_of(config)
     if problems:
         raise InvalidFields(problems)
-    return await connection.test_connection(config, guard=guard, timeout=timeout)
+    return await network.test(config)
 
 
-async def _verified(config: ServerConfig, guard: NetworkGuard, timeout: float) -> ConnectionTestResult:
-    result = await connection.test_connection(config, guard=guard, timeout=timeout)
+async def _verified(config: ServerConfig, network: MailNetwork) -> ConnectionTestResult:
+    result = await network.test(config)
     failing = [leg for leg in result.legs if not leg.ok]
     if failing:
         field = {"outgoing": "smtp_host" if config.server_type == ServerType.smtp else "sendgrid_api_token",
