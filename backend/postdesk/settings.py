@@ -63,6 +63,7 @@ class Settings(BaseSettings):
 
     mail_ca_file: Path | None = Field(default=None, description="Extra CA bundle trusted for mail servers' TLS.")
     sendgrid_api_url: str = "https://api.sendgrid.com"
+    mail_timeout_seconds: float = Field(default=10, gt=0, le=120, description="Per step of a mail server dialogue.")
 
     public_url: str = "http://127.0.0.1:8000"
     frontend_dist: Path = REPO_ROOT / "frontend" / "dist"

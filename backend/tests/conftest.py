@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from postdesk.app import create_app
 from postdesk.runtime import Runtime
 from postdesk.settings import REPO_ROOT, Settings
+from tests.support.certs import TestCertificates, make_test_certificates
 
 TEST_MODE = os.environ.get("POSTDESK_TEST_MODE", "embedded")
 PG_ADMIN_DSN = os.environ.get("POSTDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -53,7 +54,13 @@ def test_mode() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
+    """A private CA and a certificate for `localhost`, trusted by Postdesk for mail servers in tests."""
+    return make_test_certificates(tmp_path_factory.mktemp("certificates"))
+
+
+@pytest.fixture(scope="session")
+def settings_env(tmp_path_factory: pytest.TempPathFactory, certificates: TestCertificates) -> Iterator[dict[str, str]]:
     """POSTDESK_* variables for this run: used by the in-process app and by worker subprocesses."""
     data_dir = tmp_path_factory.mktemp("postdesk-data")
     env = {
@@ -62,6 +69,8 @@ def settings_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         "POSTDESK_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "POSTDESK_NETWORK_ALLOW": "127.0.0.0/8,::1/128,localhost",
         "POSTDESK_LOG_LEVEL": "WARNING",
+        "POSTDESK_MAIL_TIMEOUT_SECONDS": "4",
+        "POSTDESK_MAIL_CA_FILE": str(certificates.ca_file),
     }
     if TEST_MODE == "production":
         database = f"postdesk_test_{secrets.token_hex(4)}"

@@ -68,7 +68,7 @@ async def _leg(leg: str, protocol: str, timeout: float, check) -> LegResult:  # 
         if not isinstance(exc, Exception):
             raise
         message = _describe(exc, timeout)
-        log.info("connection_test_failed", leg=leg, protocol=protocol, error=type(exc).__name__)
+        log.info("connection_test_failed", leg=leg, protocol=protocol, error=repr(exc)[:300])
         return LegResult(leg=leg, protocol=protocol, ok=False, message=message)  # type: ignore[arg-type]
 
 
@@ -106,6 +106,8 @@ async def _vet(host: str | None, guard: NetworkGuard, timeout: float) -> VettedH
 async def _check_smtp(config: ServerConfig, guard: NetworkGuard, timeout: float, context: ssl.SSLContext) -> None:
     vetted = await _vet(config.smtp_host, guard, timeout)
     sock = await vetted.open_socket(config.smtp_port or 25, timeout=timeout)
+    # From here the socket belongs to aiosmtplib's transport, which closes it; closing it here too
+    # would free the descriptor while the event loop still watches it.
     client = aiosmtplib.SMTP(
         hostname=vetted.hostname, sock=sock, timeout=timeout, tls_context=context,
         use_tls=config.smtp_security == Security.tls,
@@ -122,7 +124,8 @@ async def _check_smtp(config: ServerConfig, guard: NetworkGuard, timeout: float,
                 await client.quit()
             except aiosmtplib.SMTPException:
                 client.close()
-        sock.close()
+        else:
+            client.close()
 
 
 async def _check_sendgrid(config: ServerConfig, timeout: float, base_url: str) -> None:
@@ -137,8 +140,14 @@ async def _check_sendgrid(config: ServerConfig, timeout: float, base_url: str) -
 
 
 def _blocking_socket(vetted: VettedHost, port: int, timeout: float) -> socket.socket:
-    sock = socket.create_connection((vetted.addresses[0], port), timeout=timeout)
-    return sock
+    """A blocking socket to the first vetted address that accepts (for the stdlib IMAP/POP3 clients)."""
+    error: OSError = OSError("no address")
+    for address in vetted.addresses:
+        try:
+            return socket.create_connection((address, port), timeout=timeout)
+        except ConnectionRefusedError as refused:
+            error = refused
+    raise error
 
 
 async def _check_imap(config: ServerConfig, guard: NetworkGuard, timeout: float, context: ssl.SSLContext) -> None:
@@ -164,9 +173,11 @@ async def _check_imap(config: ServerConfig, guard: NetworkGuard, timeout: float,
             status, _ = imap.select(_quoted(config.imap_folder), readonly=True)
             if status != "OK":
                 raise LegFailed("folder not found")
-            imap.logout()
         finally:
-            imap.shutdown()
+            try:
+                imap.logout()
+            except (imaplib.IMAP4.error, OSError):
+                pass
 
     await asyncio.to_thread(check)
 
@@ -197,8 +208,10 @@ async def _check_pop3(config: ServerConfig, guard: NetworkGuard, timeout: float,
             except poplib.error_proto as exc:
                 raise LegFailed("authentication failed") from exc
             pop.stat()
-            pop.quit()
         finally:
-            pop.close()
+            try:
+                pop.quit()
+            except (poplib.error_proto, OSError):
+                pop.close()
 
     await asyncio.to_thread(check)

@@ -21,7 +21,8 @@ router = APIRouter(prefix="/api/email-servers", tags=["email_servers"], response
 
 def mail_network(runtime: Runtime) -> service.MailNetwork:
     return service.MailNetwork(guard=runtime.network_guard, tls_context=runtime.mail_tls_context,
-                               sendgrid_api_url=runtime.settings.sendgrid_api_url)
+                               sendgrid_api_url=runtime.settings.sendgrid_api_url,
+                               timeout=runtime.settings.mail_timeout_seconds)
 
 
 Verify = Annotated[bool, Query(description="Test the credentials first and refuse to save when a leg fails.")]

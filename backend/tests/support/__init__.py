@@ -1,0 +1,1 @@
+"""Reusable helpers for tests against real local servers (Dovecot, aiosmtpd, SendGrid stand-in)."""
