@@ -1,8 +1,9 @@
-import { Center, Loader } from "@mantine/core";
+import { Alert, Button, Center, Group, Loader, Stack } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 
 import { api, setUnauthorizedHandler, tokenStore } from "./api";
+import { describeError } from "./errors";
 import { LoginPage } from "./pages/LoginPage";
 import { Shell } from "./pages/Shell";
 
@@ -27,22 +28,39 @@ export function App() {
     },
   });
 
+  const signOut = () => {
+    tokenStore.clear();
+    queryClient.clear();
+    setSignedIn(false);
+  };
+
   if (!signedIn) return <LoginPage onSignedIn={() => setSignedIn(true)} />;
-  if (!me.data) {
+  if (me.isError) {
+    // A 401 has already sent the user to sign-in; anything else (server down, 500) must not spin forever.
     return (
-      <Center mih="100vh">
-        <Loader aria-label="Loading" />
+      <Center mih="100vh" p="md">
+        <Stack w={420}>
+          <Alert color="red" role="alert" title="Could not load your account">
+            {describeError(me.error).message}
+          </Alert>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={signOut}>
+              Sign out
+            </Button>
+            <Button onClick={() => void me.refetch()} loading={me.isFetching}>
+              Try again
+            </Button>
+          </Group>
+        </Stack>
       </Center>
     );
   }
-  return (
-    <Shell
-      me={me.data}
-      onSignOut={() => {
-        tokenStore.clear();
-        queryClient.clear();
-        setSignedIn(false);
-      }}
-    />
-  );
+  if (!me.data) {
+    return (
+      <Center mih="100vh">
+        <Loader aria-label="Loading your account" />
+      </Center>
+    );
+  }
+  return <Shell me={me.data} onSignOut={signOut} />;
 }

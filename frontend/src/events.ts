@@ -37,8 +37,8 @@ export function useEventStream(onEvent?: (event: ServerEvent) => void) {
         retry = 0;
       };
       socket.onmessage = (message) => {
-        const event = JSON.parse(message.data as string) as ServerEvent;
-        if (event.type === "ping") return;
+        const event = parseEvent(message.data);
+        if (!event || event.type === "ping") return;
         for (const key of INVALIDATES[event.type] ?? []) {
           void queryClient.invalidateQueries({ queryKey: key });
         }
@@ -47,7 +47,8 @@ export function useEventStream(onEvent?: (event: ServerEvent) => void) {
       socket.onclose = (close) => {
         if (closed || close.code === 4401) return;
         retry = Math.min(retry + 1, 6);
-        timer = window.setTimeout(connect, 500 * 2 ** retry);
+        // Jitter spreads the reconnects of many agents' browsers after a server restart.
+        timer = window.setTimeout(connect, 500 * 2 ** retry * (0.75 + Math.random() / 2));
       };
     };
     connect();
@@ -57,4 +58,18 @@ export function useEventStream(onEvent?: (event: ServerEvent) => void) {
       socket?.close();
     };
   }, [queryClient]);
+}
+
+// A malformed frame is dropped rather than breaking the stream for every later event.
+export function parseEvent(raw: unknown): ServerEvent | null {
+  if (typeof raw !== "string") return null;
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === "object" && value !== null && typeof (value as ServerEvent).type === "string") {
+      return value as ServerEvent;
+    }
+  } catch {
+    // fall through
+  }
+  return null;
 }

@@ -1,4 +1,9 @@
-"""End-to-end fixtures: the real `postdesk run` in a subprocess and Debian's Chromium via Playwright."""
+"""End-to-end fixtures: the real `postdesk run` in a subprocess and Debian's Chromium via Playwright.
+
+Later e2e tests reuse: `backend` (one server for the session), `start_backend` (a server of their own with
+extra settings), `browser`, `page` (a fresh browser context per test), `admin_page` (already signed in),
+`sign_in` and `screenshot`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from postdesk.settings import REPO_ROOT
 from tests.conftest import free_port
@@ -19,9 +25,11 @@ from tests.conftest import free_port
 CHROMIUM = os.environ.get("POSTDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("POSTDESK_SCREENSHOTS", REPO_ROOT / "var" / "screenshots"))
+FRONTEND_DIST = Path(os.environ.get("POSTDESK_FRONTEND_DIST", REPO_ROOT / "frontend" / "dist"))
 ADMIN_EMAIL = "admin@example.test"
 ADMIN_PASSWORD = "e2e-admin-password"
+ADMIN_NAME = "Administrator"
 
 
 class Backend:
@@ -29,16 +37,16 @@ class Backend:
         self.url, self.data_dir, self.log = url, data_dir, log
 
 
-@pytest.fixture(scope="session")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    """`postdesk run` exactly as `make run` starts it, on a free port with its own data directory."""
-    if not (REPO_ROOT / "frontend" / "dist" / "index.html").exists():
-        pytest.fail("frontend/dist is missing: run `make spa` (make test does)")
-    data_dir = tmp_path_factory.mktemp("e2e-data")
+@contextmanager
+def run_backend(data_dir: Path, **settings: str) -> Iterator[Backend]:
+    """`postdesk run` exactly as `make run` starts it, on a free port, in embedded mode under `data_dir`."""
+    if not (FRONTEND_DIST / "index.html").exists():
+        pytest.fail(f"{FRONTEND_DIST} has no index.html: run `make spa` (make test does)")
     port = free_port()
     log = data_dir / "server.log"
     env = {**os.environ, "POSTDESK_DATA_DIR": str(data_dir), "POSTDESK_ADMIN_EMAIL": ADMIN_EMAIL,
-           "POSTDESK_ADMIN_PASSWORD": ADMIN_PASSWORD, "POSTDESK_NETWORK_ALLOW": "127.0.0.0/8,::1/128,localhost"}
+           "POSTDESK_ADMIN_PASSWORD": ADMIN_PASSWORD, "POSTDESK_NETWORK_ALLOW": "127.0.0.0/8,::1/128,localhost",
+           **settings}
     for name in ("POSTDESK_DATABASE_URL", "POSTDESK_REDIS_URL"):
         env.pop(name, None)
     with open(log, "wb") as log_file:
@@ -56,12 +64,32 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
                 process.kill()
                 pytest.fail(f"postdesk run did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
-        yield Backend(url, data_dir, log)
-        process.terminate()
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            yield Backend(url, data_dir, log)
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """One server for the whole e2e session.
+
+    Every browser signs in from 127.0.0.1, and the API throttles failed sign-ins per address, so the shared
+    server lifts that limit: a test about wrong passwords must not lock the other tests out.
+    Throttling itself is tested on a server of its own (see `start_backend`).
+    """
+    with run_backend(tmp_path_factory.mktemp("e2e-data"), POSTDESK_LOGIN_MAX_ATTEMPTS="1000") as server:
+        yield server
+
+
+@pytest.fixture
+def start_backend(tmp_path: Path):
+    """A server of the test's own, with extra POSTDESK_* settings: `with start_backend(X="1") as server:`."""
+    return lambda **settings: run_backend(tmp_path, **settings)
 
 
 @pytest.fixture(scope="session")
@@ -74,17 +102,29 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A fresh context (own sessionStorage, so signed out) per test; uncaught script errors fail the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
     yield page
     context.close()
+    assert not script_errors, f"uncaught errors in the page: {script_errors}"
+
+
+@pytest.fixture
+def admin_page(page: Page, backend: Backend) -> Page:
+    """A page signed in as the first admin, showing the app shell."""
+    sign_in(page, backend)
+    expect(page.get_by_test_id("user-name")).to_have_text(ADMIN_NAME)
+    return page
 
 
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path
 
 
