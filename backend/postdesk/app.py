@@ -13,16 +13,21 @@ from starlette.responses import FileResponse
 
 from postdesk import __version__
 from postdesk.accounts.router import routers as account_routers
+from postdesk.blacklist.router import router as blacklist_router
+from postdesk.campaigns.router import routers as campaign_routers
 from postdesk.errors import NotFound, install_error_handlers
 from postdesk.events.router import router as events_router
+from postdesk.groups.router import router as email_groups_router
 from postdesk.middleware import RequestGuardMiddleware
 from postdesk.observability import configure_logging
 from postdesk.runtime import Runtime
 from postdesk.servers.router import router as servers_router
 from postdesk.settings import Settings, get_settings
 from postdesk.system.router import routers as system_routers
+from postdesk.templates.router import router as templates_router
 
-ROUTERS = [*account_routers, servers_router, *system_routers, events_router]
+ROUTERS = [*account_routers, servers_router, *system_routers, events_router, *campaign_routers, templates_router,
+           email_groups_router, blacklist_router]
 
 
 def operation_id(route: APIRoute) -> str:
