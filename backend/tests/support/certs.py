@@ -23,6 +23,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 class TestCertificates:
     """PEM files of the CA and of the server certificate, written into one directory."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     ca_pem: str
     ca_file: Path
     cert_file: Path
@@ -82,7 +84,9 @@ def make_test_certificates(directory: Path, hostnames: tuple[str, ...] = ("local
     return paths
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey
+) -> x509.CertificateBuilder:
     now = dt.datetime.now(dt.UTC)
     return (
         x509.CertificateBuilder()

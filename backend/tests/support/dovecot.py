@@ -1,8 +1,8 @@
 """A real Dovecot (IMAP + POP3) on 127.0.0.1 for tests, run from a private directory.
 
     server = DovecotServer.start(certificates)        # one per test session
-    server.add_user("agent@example.test", "secret")
-    await server.deliver("agent@example.test", raw_bytes)
+    address, password = server.new_user()            # a fresh, empty mailbox
+    await server.deliver(address, raw_bytes)
     server.imap_port, server.imaps_port, server.pop3_port, server.pop3s_port
     server.stop()
 
@@ -13,12 +13,14 @@ certificate from `tests.support.certs`. Users live in a passwd-file, mail in Mai
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.certs import TestCertificates
@@ -37,6 +39,7 @@ ssl_key = <{key_file}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_login_user = dovenull
 default_internal_user = dovecot
 first_valid_uid = 1
@@ -69,6 +72,13 @@ service pop3-login {{
     ssl = yes
   }}
 }}
+# The auth process cannot reach anvil's penalty socket, which disables the per-IP auth penalty:
+# a wrong-password test must not slow down the next test's login.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service stats {{
   unix_listener stats-writer {{
     mode = 0666
@@ -86,9 +96,10 @@ class DovecotServer:
     pop3_port: int
     pop3s_port: int
     host: str = "127.0.0.1"
+    spare_users: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, certificates: TestCertificates) -> DovecotServer:
+    def start(cls, certificates: TestCertificates, *, spare_users: int = 60) -> DovecotServer:
         # Not under pytest's tmp dir: that is root-only, and Dovecot's mail processes run as `mail`.
         root = Path(tempfile.mkdtemp(prefix="postdesk-dovecot-"))
         root.chmod(0o755)
@@ -96,15 +107,27 @@ class DovecotServer:
             (root / name).mkdir()
         shutil.chown(root / "mail", "mail", "mail")
         (root / "passwd").touch(0o644)
-        ports = dict(imap_port=free_port(), imaps_port=free_port(), pop3_port=free_port(), pop3s_port=free_port())
+        ports = {name: free_port() for name in ("imap_port", "imaps_port", "pop3_port", "pop3s_port")}
         config_file = root / "dovecot.conf"
         config_file.write_text(
-            _CONFIG.format(root=root, cert_file=certificates.cert_file, key_file=certificates.key_file, **ports)
+            _CONFIG.format(
+                root=root, cert_file=certificates.cert_file, key_file=certificates.key_file, **ports
+            )
         )
         server = cls(root=root, config_file=config_file, **ports)
+        # Users known before start: Dovecot notices passwd-file changes only once a second.
+        server.spare_users = [
+            (f"agent-{secrets.token_hex(4)}@example.test", secrets.token_urlsafe(12))
+            for _ in range(spare_users)
+        ]
+        (root / "passwd").write_text(
+            "".join(f"{user}:{{PLAIN}}{password}\n" for user, password in server.spare_users)
+        )
         # Output to a file, not a pipe: the daemon keeps its inherited descriptors open.
         with (root / "startup.log").open("wb") as startup_log:
-            started = subprocess.run(["dovecot", "-c", str(config_file)], stdout=startup_log, stderr=startup_log)
+            started = subprocess.run(
+                ["dovecot", "-c", str(config_file)], stdout=startup_log, stderr=startup_log, check=False
+            )
         if started.returncode != 0:
             output = (root / "startup.log").read_text(errors="replace")
             shutil.rmtree(root, ignore_errors=True)
@@ -113,12 +136,29 @@ class DovecotServer:
         return server
 
     def stop(self) -> None:
-        subprocess.run(["doveadm", "-c", str(self.config_file), "stop"], capture_output=True, timeout=15)
+        subprocess.run(
+            ["doveadm", "-c", str(self.config_file), "stop"], capture_output=True, timeout=15, check=False
+        )
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def new_user(self) -> tuple[str, str]:
+        """(address, password) of a user nobody used yet: an empty mailbox, usable at once."""
+        if self.spare_users:
+            return self.spare_users.pop()
+        user = (f"agent-{secrets.token_hex(4)}@example.test", secrets.token_urlsafe(12))
+        self.add_user(*user)
+        time.sleep(1.1)
+        return user
+
     def add_user(self, user: str, password: str) -> None:
-        with (self.root / "passwd").open("a") as passwd:
-            passwd.write(f"{user}:{{PLAIN}}{password}\n")
+        """Add a login; Dovecot sees it within about a second (see `new_user` for an instant one)."""
+        passwd = self.root / "passwd"
+        previous_mtime = passwd.stat().st_mtime
+        with passwd.open("a") as lines:
+            lines.write(f"{user}:{{PLAIN}}{password}\n")
+        # Dovecot re-reads the file when its mtime (whole seconds) changes: make sure it does.
+        new_mtime = max(time.time(), previous_mtime + 1)
+        os.utime(passwd, (new_mtime, new_mtime))
 
     async def deliver(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
         """Store a message as if it had arrived (like an MTA delivering to the mailbox)."""
@@ -134,6 +174,12 @@ class DovecotServer:
     async def message_count(self, user: str, folder: str = "INBOX") -> int:
         output = await self._doveadm("-f", "flow", "mailbox", "status", "-u", user, "messages", folder)
         return int(output.decode().strip().split("=")[1])
+
+    async def unseen_uids(self, user: str, folder: str = "INBOX") -> list[int]:
+        output = await self._doveadm("search", "-u", user, "mailbox", folder, "UNSEEN")
+        return [
+            int(line.split()[1]) for line in output.decode().splitlines() if line.strip()
+        ]  # "<guid> <uid>"
 
     async def _doveadm(self, *args: str, stdin: bytes | None = None) -> bytes:
         process = await asyncio.create_subprocess_exec(
@@ -155,6 +201,10 @@ class DovecotServer:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                log = (self.root / "dovecot.log").read_text(errors="replace") if (self.root / "dovecot.log").exists() else ""
+                log = (
+                    (self.root / "dovecot.log").read_text(errors="replace")
+                    if (self.root / "dovecot.log").exists()
+                    else ""
+                )
                 raise RuntimeError(f"Dovecot did not start:\n{log}")
             time.sleep(0.05)

@@ -9,7 +9,6 @@ SendGrid record).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -56,13 +55,13 @@ def dovecot(certificates: TestCertificates) -> Iterator[DovecotServer]:
 @pytest.fixture
 def mailbox_user(dovecot: DovecotServer) -> MailboxUser:
     """A new Dovecot user (so an empty mailbox) for each test."""
-    user = MailboxUser(f"agent-{secrets.token_hex(4)}@example.test", secrets.token_urlsafe(12))
-    dovecot.add_user(user.address, user.password)
-    return user
+    return MailboxUser(*dovecot.new_user())
 
 
 @pytest.fixture
-def imap_server(dovecot: DovecotServer, mailbox_user: MailboxUser, certificates: TestCertificates) -> MailServer:
+def imap_server(
+    dovecot: DovecotServer, mailbox_user: MailboxUser, certificates: TestCertificates
+) -> MailServer:
     """Settings for this test's mailbox over IMAP with STARTTLS."""
     return MailServer(
         host="localhost", port=dovecot.imap_port, security=Security.STARTTLS, username=mailbox_user.address,
@@ -71,7 +70,9 @@ def imap_server(dovecot: DovecotServer, mailbox_user: MailboxUser, certificates:
 
 
 @pytest.fixture
-def pop3_server(dovecot: DovecotServer, mailbox_user: MailboxUser, certificates: TestCertificates) -> MailServer:
+def pop3_server(
+    dovecot: DovecotServer, mailbox_user: MailboxUser, certificates: TestCertificates
+) -> MailServer:
     """Settings for this test's mailbox over POP3 with STLS."""
     return MailServer(
         host="localhost", port=dovecot.pop3_port, security=Security.STARTTLS, username=mailbox_user.address,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from typing import Self
 
 
 def free_port() -> int:
@@ -30,7 +31,7 @@ class _ThreadedListener:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, name=type(self).__name__, daemon=True)
 
-    def __enter__(self):  # noqa: ANN204 - returns the subclass
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

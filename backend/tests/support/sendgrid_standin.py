@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -60,10 +60,11 @@ class SendGridStandIn:
     accepted: list[AcceptedMail] = field(default_factory=list)
     requests: int = 0
     max_body_bytes: int = MAX_BODY_BYTES  # lower it to provoke 413 without building 30 MB
+    verified_senders: set[str] | None = None  # when set, other From addresses get 403 like SendGrid's
     port: int = field(default_factory=free_port)
 
     def __post_init__(self) -> None:
-        self._failures: list[tuple[int, dict[str, str]]] = []
+        self._failures: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self._lock = threading.Lock()
         app = Starlette(routes=[Route("/v3/mail/send", self._mail_send, methods=["POST"]),
                                 Route("/v3/scopes", self._scopes, methods=["GET"])])  # fmt: skip
@@ -75,7 +76,7 @@ class SendGridStandIn:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> SendGridStandIn:
+    def __enter__(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -88,20 +89,27 @@ class SendGridStandIn:
         self._server.should_exit = True
         self._thread.join(10)
 
-    def fail_next(self, status: int, *, count: int = 1, retry_after: int | None = None) -> None:
+    def fail_next(
+        self, status: int, *, count: int = 1, retry_after: int | None = None, message: str | None = None,
+        field: str | None = None,
+    ) -> None:  # fmt: skip
         """Answer the next `count` mail sends with `status` (e.g. 429 or 500) before any other check."""
+        default_message = {429: "too many requests", 400: "Bad Request"}.get(status, "internal error")
+        body = _error_body((message or default_message, field))
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         if status == 429:
             headers |= {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0",
                         "X-RateLimit-Reset": str(int(time.time()) + (retry_after or 60))}  # fmt: skip
         with self._lock:
-            self._failures.extend([(status, headers)] * count)
+            self._failures.extend([(status, body, headers)] * count)
 
     def reset(self) -> None:
         with self._lock:
             self.accepted.clear()
             self._failures.clear()
             self.requests = 0
+            self.max_body_bytes = MAX_BODY_BYTES
+            self.verified_senders = None
 
     # --- endpoints -----------------------------------------------------------------------------
 
@@ -115,9 +123,8 @@ class SendGridStandIn:
             self.requests += 1
             forced = self._failures.pop(0) if self._failures else None
         if forced is not None:
-            status, headers = forced
-            message = "too many requests" if status == 429 else "internal error"
-            return JSONResponse(_error_body((message, None)), status_code=status, headers=headers)
+            status, body, headers = forced
+            return JSONResponse(body, status_code=status, headers=headers)
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return _unauthorized()
         declared = int(request.headers.get("content-length") or 0)
@@ -127,6 +134,7 @@ class SendGridStandIn:
         try:
             payload = json.loads(body)
             _check_mail_send(payload)
+            self._check_sender_identity(payload)
         except ValueError:
             return JSONResponse(_error_body(("Bad Request", None)), status_code=400)
         except _RequestRejected as rejected:
@@ -135,6 +143,14 @@ class SendGridStandIn:
         with self._lock:
             self.accepted.append(AcceptedMail(message_id, payload))
         return Response(status_code=202, headers={"X-Message-Id": message_id})
+
+    def _check_sender_identity(self, payload: dict[str, Any]) -> None:
+        sender = payload["from"]["email"].lower()
+        if self.verified_senders is not None and sender not in self.verified_senders:
+            raise _RequestRejected(
+                "The from address does not match a verified Sender Identity. Mail cannot be sent until this error "
+                "is resolved.", "from", status=403,
+            )  # fmt: skip
 
 
 def _unauthorized() -> Response:
@@ -150,13 +166,16 @@ def _check_mail_send(payload: Any) -> None:
         raise _RequestRejected("You must have at least one personalization.", "personalizations")
     if len(personalizations) > 1000:
         raise _RequestRejected(
-            "The personalization block is limited to 1000 personalizations per API request.", "personalizations"
+            "The personalization block is limited to 1000 personalizations per API request.",
+            "personalizations",
         )
     recipients = 0
     for index, personalization in enumerate(personalizations):
         recipients += _check_personalization(index, personalization)
     if recipients > 1000:
-        raise _RequestRejected("There is a limit of 1000 total recipients (to + cc + bcc) per request.", "personalizations")
+        raise _RequestRejected(
+            "There is a limit of 1000 total recipients (to + cc + bcc) per request.", "personalizations"
+        )
     _check_email(payload.get("from"), "from")
     subject = payload.get("subject")
     if not (isinstance(subject, str) and subject) and not all(p.get("subject") for p in personalizations):
@@ -202,11 +221,16 @@ def _check_email(value: Any, where: str) -> str:
 
 def _check_content(content: Any) -> None:
     if not isinstance(content, list) or not content:
-        raise _RequestRejected("Unless a valid template_id is provided, the content parameter is required.", "content")
+        raise _RequestRejected(
+            "Unless a valid template_id is provided, the content parameter is required.", "content"
+        )
     types = [item.get("type") if isinstance(item, dict) else None for item in content]
     for index, item in enumerate(content):
         if not isinstance(item, dict) or not isinstance(item.get("value"), str) or not item["value"]:
-            raise _RequestRejected("The content value must be a string at least one character in length.", f"content.{index}.value")
+            raise _RequestRejected(
+                "The content value must be a string at least one character in length.",
+                f"content.{index}.value",
+            )
     if "text/plain" in types and types.index("text/plain") != 0:
         raise _RequestRejected("If present, text/plain content must be first.", "content.0.type")
     if "text/html" in types and types.index("text/html") > types.count("text/plain"):
@@ -235,4 +259,6 @@ def _check_attachment(index: int, attachment: Any) -> None:
     if disposition not in ("inline", "attachment"):
         raise _RequestRejected("The disposition must be inline or attachment.", f"{where}.disposition")
     if disposition == "inline" and not attachment.get("content_id"):
-        raise _RequestRejected("The content_id parameter is required when the disposition is inline.", f"{where}.content_id")
+        raise _RequestRejected(
+            "The content_id parameter is required when the disposition is inline.", f"{where}.content_id"
+        )

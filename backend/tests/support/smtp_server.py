@@ -7,14 +7,16 @@
         server.received  # [ReceivedMail(mail_from, recipients, content)]
 
 AUTH (PLAIN, LOGIN) is offered once the session is encrypted, as real submission servers do,
-unless `auth_require_tls=False`.
+unless `auth_require_tls=False`. With `implicit_tls=True` aiosmtpd cannot tell the session is
+encrypted and warns "Requiring AUTH while not requiring TLS"; tests silence it with
+`@pytest.mark.filterwarnings("ignore:Requiring AUTH")`.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -39,20 +41,24 @@ class _Handler:
     peers: set[object] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]) -> list[str]:  # noqa: N802, E501
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
         with self.lock:  # one peer (client address and port) per TCP connection, STARTTLS or not
             self.peers.add(session.peer)
         session.host_name = hostname
         return responses
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:  # noqa: N802, E501
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
         reply = self.recipient_replies.get(address.lower())
         if reply:
             return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.data_reply:
             return self.data_reply
         login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
@@ -77,7 +83,8 @@ class SmtpTestServer:
         self._handler = _Handler()
         kwargs: dict[str, Any] = {
             "authenticator": self._authenticate if self.credentials else None,
-            "auth_require_tls": auth_require_tls,
+            # aiosmtpd only knows about STARTTLS; an implicit-TLS session is encrypted already.
+            "auth_require_tls": auth_require_tls and not implicit_tls,
             "auth_required": bool(self.credentials),
         }
         if certificates is not None:
@@ -87,7 +94,7 @@ class SmtpTestServer:
                 kwargs["tls_context"] = certificates.server_context()
         self._controller = Controller(self._handler, hostname=self.host, port=self.port, **kwargs)
 
-    def __enter__(self) -> SmtpTestServer:
+    def __enter__(self) -> Self:
         self._controller.start()
         return self
 
@@ -123,7 +130,9 @@ class SmtpTestServer:
             self._handler.data_reply = None
             self._handler.peers.clear()
 
-    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         if isinstance(auth_data, LoginPassword):
             user, password = auth_data.login.decode(), auth_data.password.decode()
             if self.credentials.get(user) == password:

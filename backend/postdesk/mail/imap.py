@@ -1,0 +1,433 @@
+"""Receiving mail from a company's IMAP mailbox (aioimaplib).
+
+The inbound fetcher keeps, per folder, the UIDVALIDITY and the last UID it stored. With an
+`ImapMailbox` it selects the folder (a changed UIDVALIDITY raises `UidValidityChanged`: the folder
+was recreated and must be resynced), streams messages above the last UID in bounded batches, marks
+or deletes them once stored, then waits in IDLE until the server announces new mail. IDLE is
+re-issued before servers drop it (29 minutes by RFC 2177); servers without IDLE are polled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import NamedTuple, Self
+
+import aioimaplib
+from aioimaplib import STOP_WAIT_SERVER_PUSH, Command
+
+from postdesk.mail.connection import MailServer, Security, server_error, tls_context, vet_server
+from postdesk.mail.errors import (
+    AuthenticationFailed,
+    FolderNotFound,
+    ProtocolError,
+    ServerError,
+    TlsFailed,
+    UidValidityChanged,
+)
+from postdesk.net import NetworkGuard, VettedHost
+
+IDLE_REISSUE_SECONDS = 25 * 60  # below the 29 minutes after which servers may end an IDLE
+POLL_SECONDS = 60.0  # for servers without IDLE
+FETCH_BATCH_SIZE = 25
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+
+_FETCH_START = re.compile(rb"^\d+ FETCH \(")
+_UID = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_STATUS_CODE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
+_EXISTS = re.compile(rb"^(\d+) EXISTS")
+
+
+@dataclass(frozen=True)
+class FolderState:
+    uidvalidity: int
+    uidnext: int | None  # None when the server did not say (it may be computed from the last UID)
+    exists: int
+
+
+class FetchedMessage(NamedTuple):
+    uid: int
+    raw: bytes
+    size: int
+    oversized: bool = False  # over max_message_bytes: `raw` holds only the header section
+
+
+class ImapMailbox:
+    """One logged-in IMAP connection: `async with ImapMailbox(server, guard=guard) as mailbox:`."""
+
+    def __init__(
+        self,
+        server: MailServer,
+        *,
+        guard: NetworkGuard,
+        idle_reissue_seconds: float = IDLE_REISSUE_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+        fetch_batch_size: int = FETCH_BATCH_SIZE,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
+        self.server = server
+        self.guard = guard
+        self.idle_reissue_seconds = idle_reissue_seconds
+        self.poll_seconds = poll_seconds
+        self.fetch_batch_size = fetch_batch_size
+        self.max_message_bytes = max_message_bytes
+        self._client: _GuardedImapClient | None = None
+        self.folder: FolderState | None = None
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(self._connected.protocol.capabilities)
+
+    @property
+    def supports_idle(self) -> bool:
+        return "IDLE" in self._connected.protocol.capabilities
+
+    async def connect(self) -> None:
+        """Connect, encrypt as configured and log in; raises ServerError kinds."""
+        vetted = await vet_server(self.server, self.guard)
+        context = await tls_context(self.server) if self.server.uses_tls else None
+        implicit = context if self.server.security is Security.TLS else None
+        client = _GuardedImapClient(vetted, self.server.port, implicit, self.server.timeout)
+        try:
+            await self._call(client.wait_hello_from_server())
+            if self.server.security is Security.STARTTLS:
+                assert context is not None
+                await self._call(client.starttls(context))
+            response = await self._call(
+                client.login(aioimaplib.quoted(self.server.username or ""), self.server.password or "")
+            )
+        except BaseException:
+            await client.abort()
+            raise
+        if response.result != "OK":
+            await client.abort()
+            raise AuthenticationFailed(_text(response.lines))
+        self._client = client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            await asyncio.wait_for(client.logout(), timeout=min(5.0, self.server.timeout))
+        except (aioimaplib.AioImapException, OSError, TimeoutError):
+            pass  # nothing is lost: everything that mattered was committed before
+        finally:
+            await client.abort()
+
+    async def select(self, folder: str = "INBOX", *, expected_uidvalidity: int | None = None) -> FolderState:
+        """Select `folder`; raises FolderNotFound, or UidValidityChanged when it differs from before."""
+        response = await self._call(self._connected.select(encode_mailbox_name(folder)))
+        if response.result != "OK":
+            raise FolderNotFound(_text(response.lines))
+        codes = {
+            name: int(value)
+            for line in _byte_lines(response.lines)
+            for name, value in _STATUS_CODE.findall(line)
+        }
+        exists = next(
+            (int(m.group(1)) for line in _byte_lines(response.lines) if (m := _EXISTS.match(line))), 0
+        )
+        if b"UIDVALIDITY" not in codes:
+            raise ProtocolError("SELECT answer without UIDVALIDITY")
+        state = FolderState(uidvalidity=codes[b"UIDVALIDITY"], uidnext=codes.get(b"UIDNEXT"), exists=exists)
+        self.folder = state
+        if expected_uidvalidity is not None and state.uidvalidity != expected_uidvalidity:
+            raise UidValidityChanged(expected_uidvalidity, state.uidvalidity)
+        return state
+
+    async def fetch_new(self, last_uid: int) -> AsyncIterator[FetchedMessage]:
+        """Messages with a UID above `last_uid`, oldest first, fetched `fetch_batch_size` at a time.
+
+        Bodies are read with BODY.PEEK so nothing is marked seen until `mark_seen`.
+        """
+        sizes = await self._sizes_above(last_uid)
+        uids = sorted(sizes)
+        for start in range(0, len(uids), self.fetch_batch_size):
+            batch = uids[start : start + self.fetch_batch_size]
+            small = [uid for uid in batch if sizes[uid] <= self.max_message_bytes]
+            large = [uid for uid in batch if sizes[uid] > self.max_message_bytes]
+            bodies = await self._fetch_literals(small, "BODY.PEEK[]") if small else {}
+            headers = await self._fetch_literals(large, "BODY.PEEK[HEADER]") if large else {}
+            for uid in batch:
+                if uid in bodies:
+                    yield FetchedMessage(uid, bodies[uid], sizes[uid])
+                elif uid in headers:
+                    yield FetchedMessage(uid, headers[uid], sizes[uid], oversized=True)
+                # else: expunged meanwhile by another client; nothing to store
+
+    async def mark_seen(self, uids: Iterable[int]) -> None:
+        await self._store(uids, r"(\Seen)")
+
+    async def delete(self, uids: Iterable[int]) -> None:
+        """Delete messages for good: flag \\Deleted, then expunge (only these UIDs when UIDPLUS allows)."""
+        uid_list = sorted(set(uids))
+        if not uid_list:
+            return
+        await self._store(uid_list, r"(\Deleted)")
+        if "UIDPLUS" in self._connected.protocol.capabilities:
+            response = await self._call(self._connected.uid("expunge", uid_set(uid_list)))
+        else:  # plain EXPUNGE also removes messages another client flagged \Deleted; nothing better exists
+            response = await self._call(self._connected.expunge())
+        _expect_ok(response, "EXPUNGE")
+
+    async def wait_for_new_mail(self, *, timeout: float | None = None) -> bool:
+        """Wait until the server announces new mail (True) or `timeout` seconds pass (False).
+
+        Uses IDLE, re-issued every `idle_reissue_seconds`; polls with NOOP when IDLE is missing.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return False
+            if self.supports_idle:
+                period = (
+                    self.idle_reissue_seconds
+                    if remaining is None
+                    else min(self.idle_reissue_seconds, remaining)
+                )
+                if await self._idle_once(period):
+                    return True
+            else:
+                period = self.poll_seconds if remaining is None else min(self.poll_seconds, remaining)
+                await asyncio.sleep(period)
+                if await self._poll_once():
+                    return True
+
+    async def new_mail_notifications(self) -> AsyncIterator[None]:
+        """Yields each time new mail is announced; fetch inside the loop body, then it waits again."""
+        while True:
+            if await self.wait_for_new_mail():
+                yield None
+
+    # --- internals -----------------------------------------------------------------------------
+
+    @property
+    def _connected(self) -> _GuardedImapClient:
+        if self._client is None:
+            raise ServerError("not connected")
+        return self._client
+
+    async def _call[T](self, awaitable: Awaitable[T]) -> T:
+        """Await an aioimaplib call, translating its failures into ServerError kinds."""
+        try:
+            return await awaitable
+        except ServerError:
+            raise
+        except (aioimaplib.CommandTimeout, TimeoutError) as exc:
+            raise server_error(TimeoutError(repr(exc)), self.server.timeout) from exc
+        except aioimaplib.AioImapException as exc:
+            raise ProtocolError(repr(exc)) from exc
+        except (OSError, ssl.SSLError) as exc:
+            raise server_error(exc, self.server.timeout) from exc
+
+    async def _sizes_above(self, last_uid: int) -> dict[int, int]:
+        response = await self._call(self._connected.uid("fetch", f"{last_uid + 1}:*", "(UID RFC822.SIZE)"))
+        _expect_ok(response, "UID FETCH")
+        sizes: dict[int, int] = {}
+        for text, _literal in _fetch_items(response.lines):
+            uid, size = _UID.search(text), _SIZE.search(text)
+            if uid and size and int(uid.group(1)) > last_uid:  # "n:*" always includes the last message
+                sizes[int(uid.group(1))] = int(size.group(1))
+        return sizes
+
+    async def _fetch_literals(self, uids: list[int], item: str) -> dict[int, bytes]:
+        response = await self._call(self._connected.uid("fetch", uid_set(uids), f"(UID {item})"))
+        _expect_ok(response, "UID FETCH")
+        found: dict[int, bytes] = {}
+        for text, literal in _fetch_items(response.lines):
+            uid = _UID.search(text)
+            if uid and literal is not None:
+                found[int(uid.group(1))] = literal
+        return found
+
+    async def _store(self, uids: Iterable[int], flags: str) -> None:
+        uid_list = sorted(set(uids))
+        if uid_list:
+            response = await self._call(
+                self._connected.uid("store", uid_set(uid_list), "+FLAGS.SILENT", flags)
+            )
+            _expect_ok(response, "UID STORE")
+
+    async def _idle_once(self, period: float) -> bool:
+        client = self._connected
+        _drain(client.protocol.idle_queue)  # pushes left over from an earlier IDLE are stale
+        idle = await self._call(client.idle_start(timeout=period))
+        try:
+            while client.has_pending_idle():
+                pushed = await self._call(client.wait_server_push(timeout=period + self.server.timeout))
+                if pushed == STOP_WAIT_SERVER_PUSH:
+                    return False
+                if any(_EXISTS.match(line) for line in _byte_lines(pushed)):
+                    return True
+            return False
+        finally:
+            if client.has_pending_idle():
+                client.idle_done()
+            await self._call(asyncio.wait_for(idle, self.server.timeout))
+
+    async def _poll_once(self) -> bool:
+        response = await self._call(self._connected.noop())
+        return any(_EXISTS.match(line) for line in _byte_lines(response.lines))
+
+
+class _GuardedImapClient(aioimaplib.IMAP4):
+    """aioimaplib client that connects to the guard's vetted address and can upgrade with STARTTLS."""
+
+    def __init__(
+        self, vetted: VettedHost, port: int, implicit_tls: ssl.SSLContext | None, timeout: float
+    ) -> None:
+        self._vetted = vetted
+        super().__init__(host=vetted.hostname, port=port, timeout=timeout, ssl_context=implicit_tls)
+
+    def create_client(  # aioimaplib hook, called from __init__
+        self,
+        host: str,
+        port: int,
+        loop: asyncio.AbstractEventLoop | None,
+        conn_lost_cb: object = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        running_loop = loop or asyncio.get_running_loop()
+        self.protocol = aioimaplib.IMAP4ClientProtocol(running_loop, conn_lost_cb)
+        self._client_task = running_loop.create_task(self._open(running_loop, port, ssl_context))
+
+    async def _open(
+        self, loop: asyncio.AbstractEventLoop, port: int, context: ssl.SSLContext | None
+    ) -> object:
+        sock = await self._vetted.open_socket(port, timeout=self.timeout)
+        try:
+            return await loop.create_connection(
+                lambda: self.protocol,
+                sock=sock,
+                ssl=context,
+                server_hostname=self._vetted.hostname if context else None,
+            )  # the caller's wait_for bounds the TLS handshake too
+        except BaseException:
+            sock.close()
+            raise
+
+    async def starttls(self, context: ssl.SSLContext) -> None:
+        protocol = self.protocol
+        if "STARTTLS" not in protocol.capabilities:
+            raise TlsFailed("server does not offer STARTTLS")
+        command = Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+        response = await asyncio.wait_for(protocol.execute(command), self.timeout)
+        if response.result != "OK":
+            raise TlsFailed(_text(response.lines))
+        protocol.incomplete_line = b""  # plaintext sent before the handshake must not be trusted
+        protocol.transport = await asyncio.wait_for(
+            protocol.loop.start_tls(
+                protocol.transport, protocol, context, server_hostname=self._vetted.hostname
+            ),
+            self.timeout,
+        )
+        await asyncio.wait_for(protocol.capability(), self.timeout)  # RFC 3501: forget pre-TLS capabilities
+
+    async def abort(self) -> None:
+        """Close the connection without a goodbye and wait for aioimaplib's connect task to settle."""
+        transport = self.protocol.transport
+        if transport is not None:
+            transport.close()
+        if not self._client_task.done():
+            self._client_task.cancel()
+        await asyncio.gather(self._client_task, return_exceptions=True)
+        for task in list(self.tasks) + list(self.protocol.tasks):
+            task.cancel()
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """Compact IMAP sequence set: [1, 2, 3, 7] -> "1:3,7"."""
+    ranges: list[str] = []
+    ordered = sorted(set(uids))
+    start = previous = None
+    for uid in ordered:
+        if start is None:
+            start = previous = uid
+        elif uid == previous + 1:
+            previous = uid
+        else:
+            ranges.append(f"{start}:{previous}" if start != previous else str(start))
+            start = previous = uid
+    if start is not None:
+        ranges.append(f"{start}:{previous}" if start != previous else str(start))
+    return ",".join(ranges)
+
+
+def encode_mailbox_name(name: str) -> str:
+    """A quoted IMAP mailbox name in modified UTF-7 (RFC 3501 section 5.1.3)."""
+    encoded: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            utf16 = "".join(pending).encode("utf-16-be")
+            encoded.append("&" + _b64(utf16).replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            encoded.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return aioimaplib.quoted("".join(encoded))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _fetch_items(lines: list[bytes | bytearray]) -> list[tuple[bytes, bytes | None]]:
+    """Split an aioimaplib FETCH answer into (text of one FETCH item, its literal or None)."""
+    items: list[tuple[bytearray, bytes | None]] = []
+    for line in lines[:-1]:  # the last line is the tagged completion text
+        if isinstance(line, bytes) and _FETCH_START.match(line):
+            items.append((bytearray(line), None))
+        elif not items:
+            continue
+        elif isinstance(line, bytearray) and items[-1][1] is None:
+            items[-1] = (items[-1][0], bytes(line))
+        else:
+            items[-1][0].extend(b" " + bytes(line))
+    return [(bytes(text), literal) for text, literal in items]
+
+
+def _byte_lines(lines: object) -> list[bytes]:
+    return (
+        [bytes(line) for line in lines if isinstance(line, (bytes, bytearray))]
+        if isinstance(lines, list)
+        else []
+    )
+
+
+def _text(lines: list[bytes | bytearray]) -> str:
+    return " ".join(bytes(line).decode(errors="replace") for line in lines)[:500]
+
+
+def _expect_ok(response: aioimaplib.Response, command: str) -> None:
+    if response.result != "OK":
+        raise ProtocolError(f"{command} failed: {_text(response.lines)}")
+
+
+def _drain(queue: asyncio.Queue[object]) -> None:
+    while not queue.empty():
+        queue.get_nowait()
