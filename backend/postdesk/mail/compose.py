@@ -179,26 +179,41 @@ def build_message(
     mime = EmailMessage(policy=OUTGOING_POLICY)
     _set_headers(mime, checked)
     mime.set_content(checked.text)
-    inline_parts = [attachment for attachment in checked.attachments if attachment.inline]
     if checked.html is not None:
         mime.add_alternative(checked.html, subtype="html")
         html_part = mime.get_payload()[-1]
-        for attachment in inline_parts:
-            maintype, subtype = attachment.content_type.split("/", 1)
-            html_part.add_related(
-                attachment.data, maintype, subtype, cid=f"<{attachment.content_id}>",
-                filename=attachment.filename, disposition="inline",
-            )  # fmt: skip
+        for attachment in checked.attachments:
+            if attachment.inline:
+                _add_inline_image(html_part, attachment)
     for attachment in checked.attachments:
-        if attachment.inline and checked.html is not None:
-            continue
-        maintype, subtype = attachment.content_type.split("/", 1)
-        mime.add_attachment(
-            attachment.data, maintype, subtype, filename=attachment.filename,
-            disposition="inline" if attachment.inline else "attachment",
-            cid=f"<{attachment.content_id}>" if attachment.content_id else None,
-        )  # fmt: skip
+        if not (attachment.inline and checked.html is not None):  # without HTML, inline parts go as files
+            _add_attachment(mime, attachment)
     return mime
+
+
+def _add_inline_image(html_part: EmailMessage, attachment: Attachment) -> None:
+    """Turns the HTML part into multipart/related with the image the HTML shows as cid:<content_id>."""
+    maintype, subtype = attachment.content_type.split("/", 1)
+    html_part.add_related(
+        attachment.data,
+        maintype,
+        subtype,
+        cid=f"<{attachment.content_id}>",
+        filename=attachment.filename,
+        disposition="inline",
+    )
+
+
+def _add_attachment(mime: EmailMessage, attachment: Attachment) -> None:
+    maintype, subtype = attachment.content_type.split("/", 1)
+    mime.add_attachment(
+        attachment.data,
+        maintype,
+        subtype,
+        filename=attachment.filename,
+        disposition="inline" if attachment.inline else "attachment",
+        cid=f"<{attachment.content_id}>" if attachment.content_id else None,
+    )
 
 
 def message_bytes(message: EmailMessage) -> bytes:

@@ -105,8 +105,7 @@ class ImapMailbox:
         client = _GuardedImapClient(vetted, self.server.port, implicit, self.server.timeout)
         try:
             await self._call(client.wait_hello_from_server())
-            if self.server.security is Security.STARTTLS:
-                assert context is not None
+            if self.server.security is Security.STARTTLS and context is not None:
                 await self._call(client.starttls(context))
             response = await self._call(
                 client.login(aioimaplib.quoted(self.server.username or ""), self.server.password or "")
@@ -135,18 +134,7 @@ class ImapMailbox:
         response = await self._call(self._connected.select(encode_mailbox_name(folder)))
         if response.result != "OK":
             raise FolderNotFound(_text(response.lines))
-        codes = {
-            name: int(value)
-            for line in _byte_lines(response.lines)
-            for name, value in _STATUS_CODE.findall(line)
-        }
-        exists = next(
-            (int(m.group(1)) for line in _byte_lines(response.lines) if (m := _EXISTS.match(line))), 0
-        )
-        if b"UIDVALIDITY" not in codes:
-            raise ProtocolError("SELECT answer without UIDVALIDITY")
-        state = FolderState(uidvalidity=codes[b"UIDVALIDITY"], uidnext=codes.get(b"UIDNEXT"), exists=exists)
-        self.folder = state
+        state = self.folder = _folder_state(_byte_lines(response.lines))
         if expected_uidvalidity is not None and state.uidvalidity != expected_uidvalidity:
             raise UidValidityChanged(expected_uidvalidity, state.uidvalidity)
         return state
@@ -198,16 +186,10 @@ class ImapMailbox:
             if remaining is not None and remaining <= 0:
                 return False
             if self.supports_idle:
-                period = (
-                    self.idle_reissue_seconds
-                    if remaining is None
-                    else min(self.idle_reissue_seconds, remaining)
-                )
-                if await self._idle_once(period):
+                if await self._idle_once(_at_most(self.idle_reissue_seconds, remaining)):
                     return True
             else:
-                period = self.poll_seconds if remaining is None else min(self.poll_seconds, remaining)
-                await asyncio.sleep(period)
+                await asyncio.sleep(_at_most(self.poll_seconds, remaining))
                 if await self._poll_once():
                     return True
 
@@ -351,6 +333,20 @@ class _GuardedImapClient(aioimaplib.IMAP4):
         await asyncio.gather(self._client_task, return_exceptions=True)
         for task in list(self.tasks) + list(self.protocol.tasks):
             task.cancel()
+
+
+def _folder_state(lines: list[bytes]) -> FolderState:
+    codes = {name: int(value) for line in lines for name, value in _STATUS_CODE.findall(line)}
+    if b"UIDVALIDITY" not in codes:
+        raise ProtocolError("SELECT answer without UIDVALIDITY")
+    exists = [int(match.group(1)) for line in lines if (match := _EXISTS.match(line))]
+    return FolderState(
+        uidvalidity=codes[b"UIDVALIDITY"], uidnext=codes.get(b"UIDNEXT"), exists=max(exists, default=0)
+    )
+
+
+def _at_most(period: float, remaining: float | None) -> float:
+    return period if remaining is None else min(period, remaining)
 
 
 def uid_set(uids: Iterable[int]) -> str:

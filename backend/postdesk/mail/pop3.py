@@ -141,8 +141,7 @@ def _open(vetted: VettedHost, server: MailServer, context: ssl.SSLContext | None
     implicit = context if server.security is Security.TLS else None
     client = _GuardedPOP3(vetted, server.port, server.timeout, implicit)
     try:
-        if server.security is Security.STARTTLS:
-            assert context is not None
+        if server.security is Security.STARTTLS and context is not None:
             _start_tls(client, context)
         _login(client, server.username or "", server.password or "")
     except BaseException:

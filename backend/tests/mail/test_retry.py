@@ -6,8 +6,12 @@ import itertools
 
 import pytest
 
+from postdesk.mail.connection import MailServer, Security
 from postdesk.mail.errors import AuthenticationFailed, ConnectionRefused, ServerTimeout
+from postdesk.mail.imap import ImapMailbox
 from postdesk.mail.retry import backoff_delays, connect_with_backoff
+from postdesk.net import NetworkGuard
+from tests.support.net import closed_port
 
 
 def test_delays_grow_exponentially_up_to_the_maximum() -> None:
@@ -54,3 +58,11 @@ async def test_gives_up_after_the_attempts_and_never_retries_configuration_error
     with pytest.raises(AuthenticationFailed):
         await connect_with_backoff(wrong_password, delays=itertools.repeat(0.001))
     assert calls == 1
+
+
+async def test_reconnecting_a_mailbox_against_a_closed_port_gives_up_with_the_real_error() -> None:
+    mailbox = ImapMailbox(
+        MailServer("127.0.0.1", closed_port(), Security.NONE, timeout=2), guard=NetworkGuard(["127.0.0.0/8"])
+    )
+    with pytest.raises(ConnectionRefused):
+        await connect_with_backoff(mailbox.connect, attempts=3, delays=itertools.repeat(0.01))

@@ -12,6 +12,7 @@ from postdesk.mail.addresses import EmailAddress
 from postdesk.mail.compose import Attachment, OutgoingMessage, make_message_id
 from postdesk.mail.errors import InvalidMessage, PermanentDeliveryError, TransientDeliveryError
 from postdesk.mail.sendgrid import SendGridSender
+from tests.support.net import closed_port
 from tests.support.sendgrid_standin import SendGridStandIn
 
 
@@ -85,8 +86,11 @@ async def test_wrong_api_key_is_permanent_with_the_api_message(sendgrid: SendGri
 async def test_bad_request_is_permanent_with_the_api_messages(
     sender: SendGridSender, sendgrid: SendGridStandIn
 ) -> None:
-    sendgrid.fail_next(400, message="The content value must be a string at least one character in length.",
-                       field="content.0.value")  # fmt: skip
+    sendgrid.fail_next(
+        400,
+        message="The content value must be a string at least one character in length.",
+        field="content.0.value",
+    )
     with pytest.raises(PermanentDeliveryError) as caught:
         await sender.send(reply())
     assert caught.value.code == 400
@@ -134,8 +138,6 @@ async def test_rate_limit_reset_header_is_honoured_without_retry_after(
 
 
 async def test_unreachable_api_is_transient() -> None:
-    from tests.support.net import closed_port
-
     async with SendGridSender("SG.key", base_url=f"http://127.0.0.1:{closed_port()}") as sender:
         with pytest.raises(TransientDeliveryError):
             await sender.send(reply())

@@ -22,6 +22,7 @@ from postdesk.mail.errors import (
 from postdesk.mail.smtp import SmtpSender, connect_smtp
 from postdesk.net import NetworkGuard
 from tests.support.certs import TestCertificates
+from tests.support.net import HangUpServer
 from tests.support.smtp_server import SmtpTestServer
 
 
@@ -178,8 +179,6 @@ async def test_connection_problems_while_sending_are_transient(
 
 
 async def test_disconnect_is_transient(loopback_guard: NetworkGuard) -> None:
-    from tests.support.net import HangUpServer
-
     with HangUpServer() as server:
         settings = MailServer("127.0.0.1", server.port, Security.NONE, timeout=2)
         with pytest.raises(TransientDeliveryError):

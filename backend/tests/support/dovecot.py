@@ -183,9 +183,14 @@ class DovecotServer:
 
     async def _doveadm(self, *args: str, stdin: bytes | None = None) -> bytes:
         process = await asyncio.create_subprocess_exec(
-            "doveadm", "-c", str(self.config_file), *args,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            "doveadm",
+            "-c",
+            str(self.config_file),
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout=15)
         if process.returncode != 0:
             raise RuntimeError(f"doveadm {' '.join(args)} failed: {stderr.decode(errors='replace')}")

@@ -64,9 +64,14 @@ def imap_server(
 ) -> MailServer:
     """Settings for this test's mailbox over IMAP with STARTTLS."""
     return MailServer(
-        host="localhost", port=dovecot.imap_port, security=Security.STARTTLS, username=mailbox_user.address,
-        password=mailbox_user.password, timeout=TEST_TIMEOUT, ca_pem=certificates.ca_pem,
-    )  # fmt: skip
+        host="localhost",
+        port=dovecot.imap_port,
+        security=Security.STARTTLS,
+        username=mailbox_user.address,
+        password=mailbox_user.password,
+        timeout=TEST_TIMEOUT,
+        ca_pem=certificates.ca_pem,
+    )
 
 
 @pytest.fixture
@@ -75,9 +80,14 @@ def pop3_server(
 ) -> MailServer:
     """Settings for this test's mailbox over POP3 with STLS."""
     return MailServer(
-        host="localhost", port=dovecot.pop3_port, security=Security.STARTTLS, username=mailbox_user.address,
-        password=mailbox_user.password, timeout=TEST_TIMEOUT, ca_pem=certificates.ca_pem,
-    )  # fmt: skip
+        host="localhost",
+        port=dovecot.pop3_port,
+        security=Security.STARTTLS,
+        username=mailbox_user.address,
+        password=mailbox_user.password,
+        timeout=TEST_TIMEOUT,
+        ca_pem=certificates.ca_pem,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -96,9 +106,14 @@ def smtp_server(_smtp_server: SmtpTestServer) -> SmtpTestServer:
 @pytest.fixture
 def smtp_settings(smtp_server: SmtpTestServer, certificates: TestCertificates) -> MailServer:
     return MailServer(
-        host="localhost", port=smtp_server.port, security=Security.STARTTLS, username=SMTP_USER,
-        password=SMTP_PASSWORD, timeout=TEST_TIMEOUT, ca_pem=certificates.ca_pem,
-    )  # fmt: skip
+        host="localhost",
+        port=smtp_server.port,
+        security=Security.STARTTLS,
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        timeout=TEST_TIMEOUT,
+        ca_pem=certificates.ca_pem,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -66,8 +66,12 @@ class SendGridStandIn:
     def __post_init__(self) -> None:
         self._failures: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self._lock = threading.Lock()
-        app = Starlette(routes=[Route("/v3/mail/send", self._mail_send, methods=["POST"]),
-                                Route("/v3/scopes", self._scopes, methods=["GET"])])  # fmt: skip
+        app = Starlette(
+            routes=[
+                Route("/v3/mail/send", self._mail_send, methods=["POST"]),
+                Route("/v3/scopes", self._scopes, methods=["GET"]),
+            ]
+        )
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="sendgrid-standin", daemon=True)
@@ -90,16 +94,24 @@ class SendGridStandIn:
         self._thread.join(10)
 
     def fail_next(
-        self, status: int, *, count: int = 1, retry_after: int | None = None, message: str | None = None,
+        self,
+        status: int,
+        *,
+        count: int = 1,
+        retry_after: int | None = None,
+        message: str | None = None,
         field: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Answer the next `count` mail sends with `status` (e.g. 429 or 500) before any other check."""
         default_message = {429: "too many requests", 400: "Bad Request"}.get(status, "internal error")
         body = _error_body((message or default_message, field))
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         if status == 429:
-            headers |= {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0",
-                        "X-RateLimit-Reset": str(int(time.time()) + (retry_after or 60))}  # fmt: skip
+            headers |= {
+                "X-RateLimit-Limit": "600",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(time.time()) + (retry_after or 60)),
+            }
         with self._lock:
             self._failures.extend([(status, body, headers)] * count)
 
@@ -149,8 +161,10 @@ class SendGridStandIn:
         if self.verified_senders is not None and sender not in self.verified_senders:
             raise _RequestRejected(
                 "The from address does not match a verified Sender Identity. Mail cannot be sent until this error "
-                "is resolved.", "from", status=403,
-            )  # fmt: skip
+                "is resolved.",
+                "from",
+                status=403,
+            )
 
 
 def _unauthorized() -> Response:
