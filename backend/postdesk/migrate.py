@@ -18,4 +18,5 @@ def upgrade_to_head(settings: Settings) -> None:
     """Blocking (Alembic drives its own event loop): call from sync code or a thread."""
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(settings), "head")
+    # "heads": branches written in parallel apply together until a merge revision joins them.
+    command.upgrade(alembic_config(settings), "heads")

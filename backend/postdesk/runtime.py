@@ -22,6 +22,7 @@ from postdesk.net.guard import NetworkGuard
 from postdesk.security.secrets import SecretBox
 from postdesk.security.throttle import MemoryCounter, RedisCounter
 from postdesk.settings import Settings
+from postdesk.storage import BlobStore, LocalBlobStore
 from postdesk.uow import Event, JobRequest, PendingEffects
 
 
@@ -49,6 +50,7 @@ class Runtime:
     session_maker: async_sessionmaker[AsyncSession]
     secret_box: SecretBox
     counters: MemoryCounter | RedisCounter
+    blobs: BlobStore
     network_guard: NetworkGuard = field(default_factory=NetworkGuard)
     mail_tls_context: ssl.SSLContext = field(default_factory=ssl.create_default_context)
     redis: Redis | None = None
@@ -70,6 +72,7 @@ class Runtime:
             network_guard=NetworkGuard(settings.network_allow),
             mail_tls_context=ssl.create_default_context(cafile=settings.mail_ca_file),
             redis=redis,
+            blobs=LocalBlobStore(settings.resolved_storage_dir),
         )
         if redis is not None:
             runtime.jobs = ArqJobEngine(settings.redis_url or "", settings.redis_prefix)

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     sendgrid_api_url: str = "https://api.sendgrid.com"
     mail_timeout_seconds: float = Field(default=10, gt=0, le=120, description="Per step of a mail server dialogue.")
 
+    storage_dir: Path | None = Field(default=None, description="Message bodies and attachments; default data_dir/files. "
+                                     "Shared by every API and worker process.")
     public_url: str = "http://127.0.0.1:8000"
     frontend_dist: Path = REPO_ROOT / "frontend" / "dist"
     max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
@@ -80,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def mode(self) -> Literal["embedded", "production"]:
         return "production" if self.redis_url else "embedded"
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        return self.storage_dir or self.data_dir / "files"
 
     @property
     def is_sqlite(self) -> bool:

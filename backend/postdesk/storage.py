@@ -1,0 +1,69 @@
+"""Where message bodies and attachments live: bytes addressed by key, behind a small interface
+so object storage can be added beside the local directory without touching the domains.
+
+Keys are content-addressed (`sha256/ab/cd/<hash>`), so writing the same bytes twice (a job that
+runs again after a crash) stores them once and never leaves a half-written file under a real key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    async def put(self, data: bytes) -> str: ...
+    async def get(self, key: str) -> bytes: ...
+    async def exists(self, key: str) -> bool: ...
+
+
+class BlobNotFound(LookupError):
+    pass
+
+
+def content_key(data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+class LocalBlobStore:
+    """Files under a directory; writes are atomic (temporary file, fsync, rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise BlobNotFound(key)
+        return path
+
+    async def put(self, data: bytes) -> str:
+        key = content_key(data)
+        await asyncio.to_thread(self._write, key, data)
+        return key
+
+    def _write(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+
+    async def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    async def exists(self, key: str) -> bool:
+        return self._path(key).exists()
