@@ -9,7 +9,7 @@ SPA_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.confi
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
 .PHONY: run test install system-deps spa openapi test-backend test-embedded test-production test-frontend test-e2e \
-        worker migrate lint clean
+        worker migrate lint clean sandbox sandbox-samples
 
 run: install spa
 	$(VENV)/bin/postdesk run
@@ -67,6 +67,13 @@ test-e2e: install spa
 worker: install
 	$(VENV)/bin/postdesk worker
 
+# Local mail sandbox on 127.0.0.1 (SMTP 2525, IMAP 1143, POP3 1110); needs Dovecot installed, not root.
+sandbox: install
+	$(VENV)/bin/postdesk sandbox
+
+sandbox-samples: install
+	$(VENV)/bin/postdesk sandbox send-samples
+
 migrate: install
 	$(VENV)/bin/postdesk migrate
 
@@ -75,3 +82,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist
+
+# Inbound pipeline benchmark (not a test): throughput vs raw IMAP fetch, memory, APPEND→event latency.
+.PHONY: bench-inbound
+bench-inbound: install
+	$(PY) bench/inbound.py

@@ -13,13 +13,19 @@ from starlette.responses import FileResponse
 
 from postdesk import __version__
 from postdesk.accounts.router import routers as account_routers
+from postdesk.agents.router import router as agents_router
 from postdesk.blacklist.router import router as blacklist_router
 from postdesk.campaigns.router import routers as campaign_routers
 from postdesk.errors import NotFound, install_error_handlers
 from postdesk.events.router import router as events_router
+from postdesk.filters.router import router as channel_filters_router
 from postdesk.groups.router import router as email_groups_router
+from postdesk.inbound.router import router as inbound_router
+from postdesk.interactions.router import routers as interaction_routers
 from postdesk.middleware import RequestGuardMiddleware
+from postdesk.notifications.router import routers as notification_routers
 from postdesk.observability import configure_logging
+from postdesk.ratings.router import routers as rating_routers
 from postdesk.runtime import Runtime
 from postdesk.servers.router import router as servers_router
 from postdesk.settings import Settings, get_settings
@@ -27,7 +33,8 @@ from postdesk.system.router import routers as system_routers
 from postdesk.templates.router import router as templates_router
 
 ROUTERS = [*account_routers, servers_router, *system_routers, events_router, *campaign_routers, templates_router,
-           email_groups_router, blacklist_router]
+           email_groups_router, blacklist_router, channel_filters_router, inbound_router,
+           agents_router, *interaction_routers, *rating_routers, *notification_routers]
 
 
 def operation_id(route: APIRoute) -> str:

@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("create-admin", help="create the first company and admin if there is none")
     commands.add_parser("rotate-keys", help="re-encrypt every stored secret under the newest encryption key")
     commands.add_parser("generate-key", help="print a new encryption key (for POSTDESK_ENCRYPTION_KEYS)")
+    from postdesk.sandbox import cli as sandbox_cli
+
+    sandbox_cli.add_arguments(commands.add_parser("sandbox", help="local mail sandbox on 127.0.0.1 (SMTP, IMAP, POP3)"))
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=REPO_ROOT / "openapi" / "openapi.json")
 
@@ -38,6 +41,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "openapi":
         write_openapi(args.output)
+        return
+    if args.command == "sandbox":
+        sandbox_cli.run(args)
         return
 
     settings = _load_settings()

@@ -5,6 +5,7 @@ Body: {"error": {"code": str, "message": str, "fields": [{"field": str, "message
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -12,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -76,9 +78,22 @@ class NotFound(DomainError):
         super().__init__(message=f"{what} not found.", status_code=404, code="not_found")
 
 
+class UnknownReference(NotFound):
+    """A referenced record that is not in the caller's company: 404, naming the field that referenced it."""
+
+    def __init__(self, field: str, what: str) -> None:
+        super().__init__(what)
+        self.field = field
+
+
 class Conflict(DomainError):
     def __init__(self, field: str | None, message: str, **extra: Any) -> None:
         super().__init__(message=message, field=field, extra=extra, status_code=409, code="conflict")
+
+
+class PayloadTooLarge(DomainError):
+    def __init__(self, field: str | None, message: str, **extra: Any) -> None:
+        super().__init__(message=message, field=field, extra=extra, status_code=413, code="payload_too_large")
 
 
 class Unauthorized(DomainError):
@@ -100,6 +115,48 @@ class TooManyRequests(DomainError):
             extra={"retry_after": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
+
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>[\w., ]+)")
+_PG_CONSTRAINT = re.compile(r'unique constraint "(?P<name>[^"]+)"')
+
+
+def _unique_columns(exc: IntegrityError) -> list[str] | None:
+    """The columns of the unique constraint `exc` violated, or None when it is not a unique violation."""
+    orig = exc.orig
+    text = str(orig)
+    sqlite = _SQLITE_UNIQUE.search(text)
+    if sqlite:
+        return [column.strip().rpartition(".")[2] for column in sqlite["columns"].split(",")]
+    if getattr(orig, "sqlstate", None) != "23505":  # PostgreSQL unique_violation
+        return None
+    name = getattr(orig.__cause__, "constraint_name", None)
+    if name is None:
+        match = _PG_CONSTRAINT.search(text)
+        name = match["name"] if match else None
+    from postdesk.db import Base  # late: db imports settings, errors is imported everywhere
+
+    for table in Base.metadata.tables.values():
+        for constraint in table.constraints:
+            if constraint.name == name:
+                return [column.name for column in constraint.columns]
+    return []
+
+
+def conflict_from_integrity_error(exc: IntegrityError) -> DomainError | None:
+    """A race the services' own checks could not see (two requests saving the same unique name at once,
+    a row deleted while another request pointed at it) as a 409 instead of a 500; None if it is a bug."""
+    columns = _unique_columns(exc)
+    if columns is not None:
+        # (company_id, title) → title: the field a user can change is the last one that is not a reference.
+        plain = [c for c in columns if not c.endswith("_id") and c != "id"]
+        field = (plain or columns or [None])[-1]
+        what = f"this {field.replace('_', ' ')}" if field else "these values"
+        return Conflict(field, f"Something with {what} already exists (it was saved at the same moment).")
+    text = str(exc.orig)
+    if getattr(exc.orig, "sqlstate", None) == "23503" or "FOREIGN KEY constraint failed" in text:
+        return Conflict(None, "A record this refers to was changed or deleted at the same moment; try again.")
+    return None
 
 
 def error_response(
@@ -148,6 +205,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), message,
                               headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        conflict = conflict_from_integrity_error(exc)
+        if conflict is None:
+            return await _unexpected(request, exc)
+        log.info("integrity_conflict", path=request.url.path, field=conflict.field)
+        return await _domain(request, conflict)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
@@ -155,5 +220,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 429)
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 422, 429)
 }

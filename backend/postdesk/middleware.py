@@ -60,7 +60,10 @@ class RequestGuardMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS,
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                # A response that set its own (stricter) policy keeps it, e.g. the public rating pages.
+                message["headers"] = [*headers, *(h for h in SECURITY_HEADERS if h[0] not in present),
                                       (b"x-request-id", request_id.encode())]
             await send(message)
 

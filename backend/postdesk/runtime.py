@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -56,6 +56,7 @@ class Runtime:
     redis: Redis | None = None
     jobs: JobEngine = field(init=False)
     events: EventBus = field(init=False)
+    fetchers: Any = None  # postdesk.inbound.supervisor.FetcherSupervisor where mailboxes are fetched
 
     @classmethod
     async def start(cls, settings: Settings, role: Literal["api", "worker", "cli"] = "api") -> Runtime:
@@ -84,9 +85,17 @@ class Runtime:
         # The in-process engine runs jobs only inside the API process; a CLI just queues nothing.
         if redis is not None or role == "api":
             await runtime.jobs.start()
+        # Mailbox fetchers live beside the jobs: in the API when embedded, in every worker in production.
+        if settings.inbound_fetchers_enabled and (role == "worker" or (role == "api" and redis is None)):
+            from postdesk.inbound.supervisor import FetcherSupervisor
+
+            runtime.fetchers = FetcherSupervisor(runtime)
+            await runtime.fetchers.start()
         return runtime
 
     async def stop(self) -> None:
+        if self.fetchers is not None:
+            await self.fetchers.stop()
         await self.jobs.stop()
         await self.events.stop()
         if self.redis is not None:

@@ -71,6 +71,23 @@ class Settings(BaseSettings):
     frontend_dist: Path = REPO_ROOT / "frontend" / "dist"
     max_request_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
     embedded_job_concurrency: int = Field(default=4, ge=1, le=64)
+    auto_reply_max_per_sender_per_hour: int = Field(default=3, ge=0, le=100, description="Auto-replies one "
+                                                    "customer address may get per hour (0: none).")
+    # Inbound fetchers (long-lived tasks; see postdesk.inbound.supervisor). Tests shorten the intervals.
+    inbound_fetchers_enabled: bool = Field(default=True, description="Run mailbox fetchers in this process "
+                                           "(the API in embedded mode, every worker in production).")
+    inbound_reconcile_seconds: float = Field(default=5, gt=0, le=300, description="How often fetchers are "
+                                             "matched to the configuration (start/stop/restart).")
+    inbound_poll_seconds: float = Field(default=60, gt=0, le=3600, description="Polling interval for POP3 and "
+                                        "IMAP servers without IDLE.")
+    inbound_idle_seconds: float = Field(default=300, gt=0, le=25 * 60, description="IDLE is re-issued this often "
+                                        "(also how fast a silently dead connection is noticed).")
+    inbound_lock_seconds: float = Field(default=30, gt=0, le=600, description="Lease of a mailbox's fetch lock "
+                                        "in production; renewed at a third of it.")
+    inbound_batch_size: int = Field(default=25, ge=1, le=500, description="Messages fetched per IMAP round trip.")
+    inbound_max_attempts: int = Field(default=3, ge=1, le=20, description="Tries per message before quarantine.")
+    inbound_max_backoff_seconds: float = Field(default=300, gt=0, le=3600, description="Longest pause between "
+                                               "reconnection attempts to a failing mailbox.")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
 

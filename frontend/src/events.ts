@@ -15,6 +15,17 @@ export const INVALIDATES: Record<string, string[][]> = {
   "user.updated": [["users"], ["me"]],
   "email_server.changed": [["email-servers"]],
   "system.job_check.completed": [["system"]],
+  "agent.presence": [["presence"]],
+  "break_reason.changed": [["break-reasons"]],
+  // The workspace: the tray, search results and an open conversation follow every change.
+  "interaction.created": [["tray"], ["interactions"]],
+  "interaction.queued": [["tray"], ["interactions"]],
+  "interaction.offered": [["tray"]],
+  "interaction.offer_withdrawn": [["tray"]],
+  "interaction.assigned": [["tray"], ["interactions"]],
+  "interaction.removed": [["tray"], ["interactions"]],
+  "interaction.read": [["tray"]],
+  "interaction.message_received": [["tray"], ["interactions"], ["conversation"]],
 };
 
 export function useEventStream(onEvent?: (event: ServerEvent) => void) {

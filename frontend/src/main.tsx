@@ -7,6 +7,7 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
 
 import { App } from "./App";
+import { Notifications } from "./components/notify";
 
 const theme = createTheme({ primaryColor: "indigo", defaultRadius: "md" });
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, staleTime: 10_000 } } });
@@ -17,6 +18,7 @@ createRoot(document.getElementById("root")!).render(
       <QueryClientProvider client={queryClient}>
         <BrowserRouter>
           <App />
+          <Notifications />
         </BrowserRouter>
       </QueryClientProvider>
     </MantineProvider>

@@ -1,11 +1,12 @@
 """Rules for the blacklist: one entry per address or domain, bulk import with per-row errors, and the
-check every sending path and inbound routing makes (`is_blacklisted`)."""
+check every sending path and inbound routing makes (`is_blacklisted`, `refuse_blacklisted`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import uuid
+from collections.abc import Iterable
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,8 @@ from postdesk.blacklist.schemas import (
     ImportRowError,
     entry_value,
 )
-from postdesk.errors import Conflict, InvalidFields, NotFound
+from postdesk.errors import Conflict, Invalid, InvalidFields, NotFound
+from postdesk.mail.addresses import EmailAddress
 
 _HEADER_NAMES = {"value", "address", "email", "domain"}
 
@@ -117,3 +119,25 @@ async def is_blacklisted(session: AsyncSession, company_id: uuid.UUID, address: 
     if "@" not in address:
         return False
     return bool(await BlacklistRepository(session).existing_values(company_id, _candidates(address)))
+
+
+async def blacklisted_among(session: AsyncSession, company_id: uuid.UUID,
+                            addresses: Iterable[str | EmailAddress]) -> list[str]:
+    """The given addresses that the blacklist covers (itself or one of its domains), in the given order."""
+    wanted = [a.address if isinstance(a, EmailAddress) else a for a in addresses]
+    wanted = [a.strip() for a in wanted if a and "@" in a]
+    if not wanted:
+        return []
+    candidates = {address: _candidates(address) for address in wanted}
+    listed = await BlacklistRepository(session).existing_values(
+        company_id, {value for values in candidates.values() for value in values})
+    return list(dict.fromkeys(a for a, values in candidates.items() if listed.intersection(values)))
+
+
+async def refuse_blacklisted(session: AsyncSession, company_id: uuid.UUID, addresses: Iterable[str | EmailAddress],
+                             *, field: str = "recipients") -> None:
+    """For sending paths: 422 on `field`, naming every blacklisted address, before anything is sent."""
+    refused = await blacklisted_among(session, company_id, addresses)
+    if refused:
+        names = ", ".join(refused)
+        raise Invalid(field, f"Blacklisted, mail is not sent to: {names}.", addresses=refused)

@@ -4,7 +4,7 @@ templates of the right kind, thresholds in order, members across campaigns, and 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -44,7 +44,7 @@ from postdesk.campaigns.schemas import (
     WindowPublic,
 )
 from postdesk.db import utcnow
-from postdesk.errors import Conflict, InvalidFields, NotFound
+from postdesk.errors import Conflict, InvalidFields, NotFound, UnknownReference
 from postdesk.servers import service as server_service
 from postdesk.servers.models import IncomingProtocol
 from postdesk.servers.schemas import Dependent
@@ -52,13 +52,14 @@ from postdesk.templates import service as template_service
 from postdesk.templates.models import TemplateKind
 from postdesk.uow import publish
 
+# Other domains (channel filters…) report what still points at a campaign, so deleting it can answer 409.
+CampaignDependentsFinder = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[list[Dependent]]]
+CAMPAIGN_DEPENDENTS_FINDERS: list[CampaignDependentsFinder] = []
 
-class UnknownReference(NotFound):
-    """A referenced record that is not in the caller's company: 404, naming the field that referenced it."""
 
-    def __init__(self, field: str, what: str) -> None:
-        super().__init__(what)
-        self.field = field
+def campaign_dependents_finder(finder: CampaignDependentsFinder) -> CampaignDependentsFinder:
+    CAMPAIGN_DEPENDENTS_FINDERS.append(finder)
+    return finder
 
 
 def _changed(caller: Caller, campaign_id: uuid.UUID, **data: object) -> None:
@@ -265,6 +266,12 @@ async def update_campaign(session: AsyncSession, caller: Caller, campaign_id: uu
 async def delete_campaign(session: AsyncSession, caller: Caller, campaign_id: uuid.UUID) -> None:
     repo = CampaignRepository(session)
     campaign = await _campaign(repo, caller, campaign_id)
+    dependents = [d for finder in CAMPAIGN_DEPENDENTS_FINDERS
+                  for d in await finder(session, caller.company_id, campaign.id)]
+    if dependents:
+        names = ", ".join(f"{d.kind.replace('_', ' ')} “{d.name}”" for d in dependents)
+        raise Conflict(None, f"Still used by {names}.",
+                       dependents=[d.model_dump(mode="json") for d in dependents])
     # Teams, members, schedule, group attachments and the campaign's own templates go with it.
     await repo.delete(campaign)
     _changed(caller, campaign_id, deleted=True)
@@ -273,6 +280,17 @@ async def delete_campaign(session: AsyncSession, caller: Caller, campaign_id: uu
 async def campaigns_using_template(session: AsyncSession, company_id: uuid.UUID,
                                    template_id: uuid.UUID) -> list[Campaign]:
     return list(await CampaignRepository(session).using_template(company_id, template_id))
+
+
+async def find_campaign(session: AsyncSession, company_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign | None:
+    """The campaign if it is in this company (for jobs and pipelines that have no caller)."""
+    return await CampaignRepository(session).get(company_id, campaign_id)
+
+
+async def receiving_campaigns(session: AsyncSession, company_id: uuid.UUID, server_id: uuid.UUID) -> list[Campaign]:
+    """Enabled campaigns that receive mail through this server."""
+    campaigns = await CampaignRepository(session).using_server(company_id, server_id)
+    return [c for c in campaigns if c.enabled and c.receive_emails]
 
 
 async def campaigns_by_id(session: AsyncSession, company_id: uuid.UUID,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from postdesk.mail.errors import (
+    AuthenticationFailed,
     ConnectionFailed,
     ConnectionRefused,
     HostRefused,
@@ -43,6 +44,9 @@ class MailServer:
     timeout: float = DEFAULT_TIMEOUT
     verify_tls: bool = True
     ca_pem: str | None = field(default=None, repr=False)  # extra trusted CA, e.g. a company's own
+    # A ready client context (e.g. the process's, trusting POSTDESK_MAIL_CA_FILE); when set it is used
+    # as is and `verify_tls`/`ca_pem` are ignored.
+    tls_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
     @property
     def uses_tls(self) -> bool:
@@ -58,6 +62,8 @@ async def vet_server(server: MailServer, guard: NetworkGuard) -> VettedHost:
 
 async def tls_context(server: MailServer) -> ssl.SSLContext:
     """A client TLS context for `server`, built in a thread (loading CA files is blocking I/O)."""
+    if server.tls_context is not None:
+        return server.tls_context
     return await asyncio.to_thread(_build_tls_context, server.verify_tls, server.ca_pem)
 
 
@@ -70,6 +76,14 @@ def _build_tls_context(verify: bool, ca_pem: str | None) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def login_credentials(server: MailServer) -> tuple[str, str]:
+    """(username, password) to send; refuses line breaks and NULs, which would inject protocol commands."""
+    username, password = server.username or "", server.password or ""
+    if any(char in value for value in (username, password) for char in "\r\n\x00"):
+        raise AuthenticationFailed("user name or password contains a line break or NUL")
+    return username, password
 
 
 def server_error(exc: BaseException, timeout: float) -> ServerError:

@@ -21,7 +21,14 @@ from typing import NamedTuple, Self
 import aioimaplib
 from aioimaplib import STOP_WAIT_SERVER_PUSH, Command
 
-from postdesk.mail.connection import MailServer, Security, server_error, tls_context, vet_server
+from postdesk.mail.connection import (
+    MailServer,
+    Security,
+    login_credentials,
+    server_error,
+    tls_context,
+    vet_server,
+)
 from postdesk.mail.errors import (
     AuthenticationFailed,
     FolderNotFound,
@@ -99,6 +106,7 @@ class ImapMailbox:
 
     async def connect(self) -> None:
         """Connect, encrypt as configured and log in; raises ServerError kinds."""
+        username, password = login_credentials(self.server)
         vetted = await vet_server(self.server, self.guard)
         context = await tls_context(self.server) if self.server.uses_tls else None
         implicit = context if self.server.security is Security.TLS else None
@@ -107,9 +115,7 @@ class ImapMailbox:
             await self._call(client.wait_hello_from_server())
             if self.server.security is Security.STARTTLS and context is not None:
                 await self._call(client.starttls(context))
-            response = await self._call(
-                client.login(aioimaplib.quoted(self.server.username or ""), self.server.password or "")
-            )
+            response = await self._call(client.login(aioimaplib.quoted(username), password))
         except BaseException:
             await client.abort()
             raise
@@ -251,7 +257,8 @@ class ImapMailbox:
     async def _idle_once(self, period: float) -> bool:
         client = self._connected
         _drain(client.protocol.idle_queue)  # pushes left over from an earlier IDLE are stale
-        idle = await self._call(client.idle_start(timeout=period))
+        # aioimaplib waits for the server's "+ idling" without a limit: a dead link would hang here.
+        idle = await self._call(asyncio.wait_for(client.idle_start(timeout=period), self.server.timeout))
         try:
             while client.has_pending_idle():
                 pushed = await self._call(client.wait_server_push(timeout=period + self.server.timeout))

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from postdesk.mail.connection import MailServer, Security, server_error, tls_context, vet_server
+from postdesk.mail.connection import (
+    MailServer,
+    Security,
+    login_credentials,
+    server_error,
+    tls_context,
+    vet_server,
+)
 from postdesk.mail.errors import AuthenticationFailed, ProtocolError, ServerError, TlsFailed
 from postdesk.net import NetworkGuard, VettedHost
 
@@ -56,6 +63,7 @@ class Pop3Mailbox:
 
     async def connect(self) -> None:
         """Connect, encrypt as configured and log in; raises ServerError kinds."""
+        login_credentials(self.server)  # refused before any connection is made
         vetted = await vet_server(self.server, self.guard)
         context = await tls_context(self.server) if self.server.uses_tls else None
         opening = asyncio.ensure_future(self._run(lambda: _open(vetted, self.server, context)))
@@ -143,7 +151,7 @@ def _open(vetted: VettedHost, server: MailServer, context: ssl.SSLContext | None
     try:
         if server.security is Security.STARTTLS and context is not None:
             _start_tls(client, context)
-        _login(client, server.username or "", server.password or "")
+        _login(client, *login_credentials(server))
     except BaseException:
         client.close()
         raise

@@ -102,4 +102,8 @@ async def _probe(leg: str, timeout: float, check: Callable[[], Awaitable[None]])
         return ProbeResult(False, str(exc))
     except (TimeoutError, OSError, ssl.SSLError) as exc:
         return ProbeResult(False, str(server_error(exc, timeout)))  # the overall bound was hit
+    except Exception as exc:  # noqa: BLE001 - a connection test answers; it never turns into a server error
+        # Only the type: an exception's text may quote the command it failed on (e.g. a LOGIN).
+        log.warning("%s probe failed unexpectedly: %s", leg, type(exc).__name__)
+        return ProbeResult(False, ServerError.message)
     return ProbeResult(True, CONNECTED)

@@ -19,7 +19,14 @@ from typing import Self
 import aiosmtplib
 
 from postdesk.mail.compose import CheckedMessage, OutgoingMessage, build_message, check_message, message_bytes
-from postdesk.mail.connection import MailServer, Security, server_error, tls_context, vet_server
+from postdesk.mail.connection import (
+    MailServer,
+    Security,
+    login_credentials,
+    server_error,
+    tls_context,
+    vet_server,
+)
 from postdesk.mail.errors import (
     AuthenticationFailed,
     PermanentDeliveryError,
@@ -47,6 +54,7 @@ async def connect_smtp(
     server: MailServer, *, guard: NetworkGuard, local_hostname: str | None = None
 ) -> aiosmtplib.SMTP:
     """An SMTP connection, encrypted as configured and logged in; raises ServerError kinds."""
+    username, password = login_credentials(server)
     vetted = await vet_server(server, guard)
     context = await tls_context(server) if server.uses_tls else None
     try:
@@ -66,8 +74,8 @@ async def connect_smtp(
         await client.connect()
         if server.security is Security.STARTTLS:
             await _upgrade_to_tls(client)
-        if server.username:
-            await _log_in(client, server.username, server.password or "")
+        if username:
+            await _log_in(client, username, password)
     except BaseException as exc:
         client.close()
         if isinstance(exc, Exception) and not isinstance(exc, ServerError):

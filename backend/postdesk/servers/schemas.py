@@ -12,8 +12,10 @@ from postdesk.validation import EmailAddress, HeaderText
 Host = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=253,
                                         pattern=r"^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|[A-Za-z0-9_.-]+)$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
-Username = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)]
-Secret = Annotated[str, Field(max_length=4096, description="Write-only; blank on edit keeps the stored value.")]
+# Line breaks and NULs in credentials would inject protocol commands (POP3 PASS, IMAP LOGIN): refused.
+Username = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^\r\n\x00]*$")]
+Secret = Annotated[str, Field(max_length=4096, pattern=r"^[^\r\n\x00]*$",
+                              description="Write-only; blank on edit keeps the stored value.")]
 Folder = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
                                           pattern=r"^[^\r\n\x00]+$")]
 

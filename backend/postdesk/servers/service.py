@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields, replace
@@ -15,7 +14,7 @@ from postdesk.errors import Conflict, InvalidFields, NotFound
 from postdesk.net.guard import HostNotAllowed, NetworkGuard
 from postdesk.security.rotation import secret_rotator
 from postdesk.security.secrets import SecretBox
-from postdesk.servers import connection
+from postdesk.servers.connection import MailNetwork, incoming_server, outgoing_server
 from postdesk.servers.models import AfterFetch, EmailServer, IncomingProtocol, Security, ServerType
 from postdesk.servers.repository import ServerRepository
 from postdesk.servers.schemas import (
@@ -28,20 +27,6 @@ from postdesk.servers.schemas import (
     LegResult,
 )
 from postdesk.uow import publish
-
-
-@dataclass(frozen=True)
-class MailNetwork:
-    """How this process reaches admin-entered mail servers: the guard, trusted CAs, timeouts."""
-
-    guard: NetworkGuard
-    tls_context: ssl.SSLContext
-    sendgrid_api_url: str = connection.SENDGRID_API_URL
-    timeout: float = connection.DEFAULT_TIMEOUT
-
-    async def test(self, config: ServerConfig) -> ConnectionTestResult:
-        return await connection.test_connection(config, guard=self.guard, timeout=self.timeout,
-                                                tls_context=self.tls_context, sendgrid_api_url=self.sendgrid_api_url)
 
 SMTP_DEFAULT_PORTS = {Security.none: 25, Security.starttls: 587, Security.tls: 465}
 INCOMING_DEFAULT_PORTS = {
@@ -328,10 +313,20 @@ async def _verified(config: ServerConfig, network: MailNetwork) -> ConnectionTes
     result = await network.test(config)
     failing = [leg for leg in result.legs if not leg.ok]
     if failing:
-        field = {"outgoing": "smtp_host" if config.server_type == ServerType.smtp else "sendgrid_api_token",
-                 "incoming": "incoming_host"}
-        raise InvalidFields([(field[leg.leg], f"{leg.protocol.upper()}: {leg.message}") for leg in failing])
+        raise InvalidFields([(_field_to_fix(config, leg), f"{leg.protocol.upper()}: {leg.message}") for leg in failing])
     return result
+
+
+def _field_to_fix(config: ServerConfig, leg: LegResult) -> str:
+    """The form field a failing leg points at: the secret when it was refused, the folder, else the host."""
+    if leg.protocol == "sendgrid":
+        return "sendgrid_api_token"
+    prefix = "smtp" if leg.leg == "outgoing" else "incoming"
+    if leg.message == "authentication failed":
+        return f"{prefix}_password"
+    if leg.message == "folder not found" and config.incoming_protocol == IncomingProtocol.imap:
+        return "imap_folder"
+    return f"{prefix}_host"
 
 
 def _record_result(server: EmailServer, result: ConnectionTestResult) -> None:
@@ -353,4 +348,5 @@ async def rotate_server_secrets(session: AsyncSession, box: SecretBox) -> int:
     return rotated
 
 
-__all__ = ["LegResult", "ServerConfig", "utcnow"]
+# incoming_server/outgoing_server: the adapters' settings of a configuration, for sending and fetching.
+__all__ = ["LegResult", "MailNetwork", "ServerConfig", "incoming_server", "outgoing_server", "utcnow"]

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from postdesk.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -37,3 +37,17 @@ class Template(IdMixin, TimestampMixin, Base):
     )
     # When the template was added to its campaign (the seed's "Added On").
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TemplateAttachment(IdMixin, TimestampMixin, Base):
+    """A file sent with every message made from the template; the bytes live in the blob store."""
+
+    __tablename__ = "template_attachments"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("templates.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    # Content-addressed key in runtime.blobs (postdesk.storage); shared by identical files.
+    storage_key: Mapped[str] = mapped_column(String(200))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from postdesk.templates.models import Template, TemplateKind
+from postdesk.templates.models import Template, TemplateAttachment, TemplateKind
 
 
 class TemplateRepository:
@@ -54,3 +54,23 @@ class TemplateRepository:
         if except_id:
             query = query.where(Template.id != except_id)
         return (await self.session.scalar(query.limit(1))) is not None
+
+    # Attachments
+    async def add_attachment(self, attachment: TemplateAttachment) -> TemplateAttachment:
+        self.session.add(attachment)
+        await self.session.flush()
+        return attachment
+
+    async def attachments(self, template_id: uuid.UUID) -> Sequence[TemplateAttachment]:
+        query = (select(TemplateAttachment).where(TemplateAttachment.template_id == template_id)
+                 .order_by(TemplateAttachment.created_at, TemplateAttachment.id))
+        return (await self.session.scalars(query)).all()
+
+    async def attachment(self, template_id: uuid.UUID, attachment_id: uuid.UUID) -> TemplateAttachment | None:
+        query = select(TemplateAttachment).where(TemplateAttachment.id == attachment_id,
+                                                 TemplateAttachment.template_id == template_id)
+        return await self.session.scalar(query)
+
+    async def lock(self, template: Template) -> None:
+        """Serialise concurrent uploads to one template, so the count and size limits hold (PostgreSQL)."""
+        await self.session.execute(select(Template.id).where(Template.id == template.id).with_for_update())

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from postdesk.templates.models import TemplateKind
 from postdesk.validation import HeaderText
@@ -59,3 +59,14 @@ class TemplatePreview(BaseModel):
     text_body: str
     variables: list[str]
     missing: list[str] = Field(description="Variables the template uses that were given no value (left as ${name}).")
+
+
+class TemplateAttachmentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    template_id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    created_at: datetime

@@ -1,8 +1,10 @@
 """Rules for templates: well-formed ${variable} placeholders, a campaign of the same company, kind and
-campaign kept compatible with the campaigns using the template, and rendering with escaped values."""
+campaign kept compatible with the campaigns using the template, rendering with escaped values, and the
+files attached to a template (bounded in size and number, bytes in the blob store)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from postdesk.accounts.caller import Caller
 from postdesk.campaigns import service as campaign_service
 from postdesk.db import utcnow
-from postdesk.errors import Conflict, InvalidFields, NotFound
+from postdesk.errors import Conflict, Invalid, InvalidFields, NotFound, PayloadTooLarge, UnknownReference
+from postdesk.storage import BlobNotFound, BlobStore
 from postdesk.templates import placeholders
-from postdesk.templates.models import Template, TemplateKind
+from postdesk.templates.models import Template, TemplateAttachment, TemplateKind
 from postdesk.templates.repository import TemplateRepository
 from postdesk.templates.schemas import TemplateCreate, TemplatePreview, TemplatePublic, TemplateUpdate
 from postdesk.uow import publish
@@ -83,7 +86,7 @@ async def _check_campaign(session: AsyncSession, caller: Caller, campaign_id: uu
     try:
         await campaign_service.get_campaign(session, caller, campaign_id)
     except NotFound:
-        raise campaign_service.UnknownReference("campaign_id", "Campaign") from None
+        raise UnknownReference("campaign_id", "Campaign") from None
 
 
 async def create_template(session: AsyncSession, caller: Caller, data: TemplateCreate) -> Template:
@@ -163,3 +166,94 @@ def render(template: Template, values: dict[str, str]) -> TemplatePreview:
 async def preview(session: AsyncSession, caller: Caller, template_id: uuid.UUID,
                   values: dict[str, str]) -> TemplatePreview:
     return render(await get_template(session, caller, template_id), values)
+
+
+# Attachments
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS_PER_TEMPLATE = 10
+MAX_TOTAL_ATTACHMENT_BYTES = 20 * 1024 * 1024  # what every message made from the template carries
+
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+_UNSAFE_FILENAME_CHARS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029\"]+")
+
+
+def clean_filename(filename: str | None) -> str:
+    """A name safe in a MIME header and on disk: no path, no control characters, at most 255 characters."""
+    name = re.split(r"[/\\]", filename or "")[-1]
+    name = _UNSAFE_FILENAME_CHARS.sub("", name).strip().strip(".")
+    if not name:
+        return "attachment"
+    stem, dot, extension = name.rpartition(".")
+    if len(name) > 255:
+        name = (stem[: 254 - len(extension)] + dot + extension) if dot and len(extension) < 20 else name[:255]
+    return name
+
+
+def clean_content_type(content_type: str | None) -> str:
+    value = (content_type or "").split(";")[0].strip().lower()
+    return value if _CONTENT_TYPE.match(value) else "application/octet-stream"
+
+
+async def attachments_of(session: AsyncSession, template: Template) -> list[TemplateAttachment]:
+    """The template's files (filename, content_type, size, storage_key for runtime.blobs), oldest first:
+    replies and auto-replies made from the template carry them."""
+    return list(await TemplateRepository(session).attachments(template.id))
+
+
+async def list_attachments(session: AsyncSession, caller: Caller, template_id: uuid.UUID) -> list[TemplateAttachment]:
+    return await attachments_of(session, await get_template(session, caller, template_id))
+
+
+async def add_attachment(session: AsyncSession, caller: Caller, template_id: uuid.UUID, *, filename: str | None,
+                         content_type: str | None, data: bytes, blobs: BlobStore) -> TemplateAttachment:
+    repo = TemplateRepository(session)
+    template = await _template(repo, caller, template_id)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise PayloadTooLarge("file", f"An attachment may have at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB.",
+                              limit=MAX_ATTACHMENT_BYTES)
+    if not data:
+        raise Invalid("file", "The file is empty.")
+    await repo.lock(template)
+    existing = await repo.attachments(template.id)
+    if len(existing) >= MAX_ATTACHMENTS_PER_TEMPLATE:
+        raise Invalid("file", f"A template may have at most {MAX_ATTACHMENTS_PER_TEMPLATE} attachments.",
+                      limit=MAX_ATTACHMENTS_PER_TEMPLATE)
+    if sum(a.size for a in existing) + len(data) > MAX_TOTAL_ATTACHMENT_BYTES:
+        raise PayloadTooLarge("file", (f"A template's attachments may total at most "
+                                       f"{MAX_TOTAL_ATTACHMENT_BYTES // (1024 * 1024)} MiB."),
+                              limit=MAX_TOTAL_ATTACHMENT_BYTES)
+    # Stored before the row: a rollback leaves an unreferenced content-addressed blob, never a row without bytes.
+    key = await blobs.put(data)
+    attachment = await repo.add_attachment(TemplateAttachment(
+        company_id=caller.company_id, template_id=template.id, filename=clean_filename(filename),
+        content_type=clean_content_type(content_type), size=len(data), storage_key=key))
+    publish("template.changed", caller.company_id, {"id": str(template.id)})
+    return attachment
+
+
+async def _attachment(session: AsyncSession, caller: Caller, template_id: uuid.UUID,
+                      attachment_id: uuid.UUID) -> TemplateAttachment:
+    repo = TemplateRepository(session)
+    template = await _template(repo, caller, template_id)
+    attachment = await repo.attachment(template.id, attachment_id)
+    if attachment is None:
+        raise NotFound("Attachment")
+    return attachment
+
+
+async def download_attachment(session: AsyncSession, caller: Caller, template_id: uuid.UUID,
+                              attachment_id: uuid.UUID, *, blobs: BlobStore) -> tuple[TemplateAttachment, bytes]:
+    attachment = await _attachment(session, caller, template_id, attachment_id)
+    try:
+        return attachment, await blobs.get(attachment.storage_key)
+    except BlobNotFound:
+        raise NotFound("Attachment file") from None
+
+
+async def delete_attachment(session: AsyncSession, caller: Caller, template_id: uuid.UUID,
+                            attachment_id: uuid.UUID) -> None:
+    # The blob stays: content-addressed bytes may be shared with other templates or messages.
+    attachment = await _attachment(session, caller, template_id, attachment_id)
+    await TemplateRepository(session).delete(attachment)  # type: ignore[arg-type]
+    publish("template.changed", caller.company_id, {"id": str(template_id)})

@@ -1,10 +1,15 @@
-"""Blacklist: addresses and whole domains, bulk import with per-row errors, and the is_blacklisted check."""
+"""Blacklist: addresses and whole domains, bulk import with per-row errors, and the is_blacklisted and
+refuse_blacklisted checks."""
 
 from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from postdesk.blacklist import service as blacklist_service
+from postdesk.errors import Invalid
+from postdesk.mail.addresses import EmailAddress
 from postdesk.uow import unit_of_work
 from tests.campaigns.helpers import error_fields
 
@@ -79,3 +84,20 @@ async def test_entries_of_another_company_are_invisible_and_supervisors_only_rea
     assert (await client.get("/api/blacklist", headers=supervisor.headers)).status_code == 200
     assert (await client.post("/api/blacklist", headers=supervisor.headers,
                               json={"value": "s@example.test"})).status_code == 403
+
+
+async def test_refuse_blacklisted_names_every_blacklisted_address(client, company, runtime):
+    for value in ("bounced@example.test", "@junk.test"):
+        await client.post("/api/blacklist", headers=company.admin.headers, json={"value": value})
+    company_id = uuid.UUID(company.id)
+    async with unit_of_work(runtime) as session:
+        await blacklist_service.refuse_blacklisted(session, company_id, ["friend@example.test"])
+        await blacklist_service.refuse_blacklisted(session, uuid.uuid4(), ["bounced@example.test"])
+        with pytest.raises(Invalid) as refused:
+            await blacklist_service.refuse_blacklisted(
+                session, company_id,
+                ["friend@example.test", EmailAddress("Bounced@Example.test", "B"), "x@a.junk.test"], field="to")
+    assert refused.value.status_code == 422 and refused.value.field == "to"
+    assert "Bounced@Example.test" in refused.value.message and "x@a.junk.test" in refused.value.message
+    assert "friend@" not in refused.value.message
+    assert refused.value.extra["addresses"] == ["Bounced@Example.test", "x@a.junk.test"]

@@ -21,6 +21,16 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from postdesk.settings import REPO_ROOT
 from tests.conftest import free_port
+from tests.support.certs import TestCertificates
+from tests.support.fixtures import (  # noqa: F401 - fixtures are found by name
+    SMTP_PASSWORD,
+    SMTP_USER,
+    MailboxUser,
+    _smtp_server,
+    dovecot,
+    mailbox_user,
+    smtp_server,
+)
 
 CHROMIUM = os.environ.get("POSTDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,21 +85,23 @@ def run_backend(data_dir: Path, **settings: str) -> Iterator[Backend]:
 
 
 @pytest.fixture(scope="session")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(tmp_path_factory: pytest.TempPathFactory, certificates: TestCertificates) -> Iterator[Backend]:
     """One server for the whole e2e session.
 
     Every browser signs in from 127.0.0.1, and the API throttles failed sign-ins per address, so the shared
     server lifts that limit: a test about wrong passwords must not lock the other tests out.
     Throttling itself is tested on a server of its own (see `start_backend`).
     """
-    with run_backend(tmp_path_factory.mktemp("e2e-data"), POSTDESK_LOGIN_MAX_ATTEMPTS="1000") as server:
+    # The suite's test CA is trusted for mail servers, so connection tests reach the local aiosmtpd and Dovecot.
+    with run_backend(tmp_path_factory.mktemp("e2e-data"), POSTDESK_LOGIN_MAX_ATTEMPTS="1000",
+                     POSTDESK_MAIL_CA_FILE=str(certificates.ca_file), POSTDESK_MAIL_TIMEOUT_SECONDS="4") as server:
         yield server
 
 
 @pytest.fixture
-def start_backend(tmp_path: Path):
+def start_backend(tmp_path: Path, certificates: TestCertificates):
     """A server of the test's own, with extra POSTDESK_* settings: `with start_backend(X="1") as server:`."""
-    return lambda **settings: run_backend(tmp_path, **settings)
+    return lambda **settings: run_backend(tmp_path, POSTDESK_MAIL_CA_FILE=str(certificates.ca_file), **settings)
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +118,8 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # The machine is shared: assertions wait as long as actions do.
+    expect.set_options(timeout=15_000)
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
     yield page
@@ -126,6 +140,18 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path
+
+
+def api_token(backend: Backend, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
+    """An access token for arranging data through the API (what the test is not about)."""
+    response = httpx.post(f"{backend.url}/api/auth/login", json={"email": email, "password": password}, timeout=10)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def api_client(backend: Backend, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> httpx.Client:
+    return httpx.Client(base_url=backend.url, timeout=15,
+                        headers={"Authorization": f"Bearer {api_token(backend, email, password)}"})
 
 
 def sign_in(page: Page, backend: Backend, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> None:

@@ -157,3 +157,9 @@ def test_uid_sets_and_mailbox_names() -> None:
     assert uid_set([4]) == "4"
     assert encode_mailbox_name("Kundenanfragen März") == '"Kundenanfragen M&AOQ-rz"'
     assert encode_mailbox_name('A&B "x"') == '"A&-B \\"x\\""'
+
+
+async def test_a_password_with_a_line_break_is_refused(imap_server: MailServer, loopback_guard: NetworkGuard) -> None:
+    with pytest.raises(AuthenticationFailed):
+        async with ImapMailbox(dataclasses.replace(imap_server, password="x\r\nA2 DELETE INBOX"), guard=loopback_guard):
+            pass

@@ -71,3 +71,16 @@ async def test_wrong_password_and_unknown_uidl(pop3_server: MailServer, loopback
     async with Pop3Mailbox(pop3_server, guard=loopback_guard) as mailbox:
         with pytest.raises(ProtocolError):
             await mailbox.retrieve("no-such-uidl")
+
+
+async def test_a_password_with_a_line_break_is_never_sent(
+    dovecot: DovecotServer, mailbox_user: MailboxUser, pop3_server: MailServer, loopback_guard: NetworkGuard
+) -> None:
+    # "PASS x\r\nDELE 1" would delete a message once logged in; it must not reach the server.
+    await dovecot.deliver(mailbox_user.address, customer_mail(1))
+    injected = dataclasses.replace(pop3_server, security=Security.NONE, port=dovecot.pop3_port,
+                                   password=f"{mailbox_user.password}\r\nDELE 1")
+    with pytest.raises(AuthenticationFailed):
+        async with Pop3Mailbox(injected, guard=loopback_guard):
+            pass
+    assert await dovecot.message_count(mailbox_user.address) == 1

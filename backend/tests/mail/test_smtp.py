@@ -16,13 +16,14 @@ from postdesk.mail.errors import (
     HostRefused,
     InvalidMessage,
     PermanentDeliveryError,
+    ServerTimeout,
     TlsFailed,
     TransientDeliveryError,
 )
 from postdesk.mail.smtp import SmtpSender, connect_smtp
 from postdesk.net import NetworkGuard
 from tests.support.certs import TestCertificates
-from tests.support.net import HangUpServer
+from tests.support.net import BlackHoleServer, HangUpServer
 from tests.support.smtp_server import SmtpTestServer
 
 
@@ -188,3 +189,20 @@ async def test_disconnect_is_transient(loopback_guard: NetworkGuard) -> None:
 async def test_private_hosts_are_refused_without_an_allow_list(smtp_settings: MailServer) -> None:
     with pytest.raises(HostRefused):
         await connect_smtp(smtp_settings, guard=NetworkGuard())
+
+
+async def test_a_server_that_stops_answering_is_a_transient_timeout(loopback_guard: NetworkGuard) -> None:
+    with BlackHoleServer() as silent:
+        settings = MailServer("127.0.0.1", silent.port, Security.NONE, timeout=1)
+        with pytest.raises(TransientDeliveryError) as caught:
+            await SmtpSender(settings, guard=loopback_guard).send(reply())
+    assert isinstance(caught.value.server_error, ServerTimeout)
+    assert str(caught.value) == "timed out after 1 s"
+
+
+async def test_credentials_with_line_breaks_are_refused_before_connecting(
+    smtp_server: SmtpTestServer, smtp_settings: MailServer, loopback_guard: NetworkGuard
+) -> None:
+    with pytest.raises(AuthenticationFailed):
+        await connect_smtp(dataclasses.replace(smtp_settings, password="secret\r\nRSET"), guard=loopback_guard)
+    assert smtp_server.sessions == 0

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from postdesk.net.guard import NetworkGuard
-from tests.servers.conftest import MAILBOX_PASSWORD, MAILBOX_USER, SMTP_PASSWORD, SMTP_USER
+from tests.support.fixtures import SMTP_PASSWORD, SMTP_USER, MailboxUser
 from tests.support.net import BlackHoleServer, closed_port
 
 
-def config(smtp_port: int, imap_port: int, **overrides) -> dict:
+def config(smtp_port: int, imap_port: int, mailbox: MailboxUser | None = None, **overrides) -> dict:
+    mailbox = mailbox or MailboxUser("nobody@example.test", "no-password")
     return {
         "server_type": "smtp",
         "sender_email": "support@example.test",
@@ -22,8 +23,8 @@ def config(smtp_port: int, imap_port: int, **overrides) -> dict:
         "incoming_host": "localhost",
         "incoming_port": imap_port,
         "incoming_security": "tls",
-        "incoming_username": MAILBOX_USER,
-        "incoming_password": MAILBOX_PASSWORD,
+        "incoming_username": mailbox.address,
+        "incoming_password": mailbox.password,
         **overrides,
     }
 
@@ -38,8 +39,8 @@ async def _test(client, company, body: dict) -> dict:
     return response.json()
 
 
-async def test_good_credentials_pass_and_the_status_turns_green(client, company, smtp_server, dovecot):
-    body = {"name": "Support", **config(smtp_server.port, dovecot.imaps_port)}
+async def test_good_credentials_pass_and_the_status_turns_green(client, company, smtp_server, dovecot, mailbox_user):
+    body = {"name": "Support", **config(smtp_server.port, dovecot.imaps_port, mailbox_user)}
     created = await client.post("/api/email-servers", headers=company.admin.headers, json=body)
     assert created.status_code == 201, created.text
     result = await client.post(f"/api/email-servers/{created.json()['id']}/test", headers=company.admin.headers)
@@ -50,14 +51,15 @@ async def test_good_credentials_pass_and_the_status_turns_green(client, company,
     assert server.json()["status"] == "ok" and server.json()["last_tested_at"]
 
 
-async def test_pop3_with_starttls(client, company, smtp_server, dovecot):
-    result = await _test(client, company, config(smtp_server.port, dovecot.pop3_port, incoming_protocol="pop3",
-                                                 incoming_security="starttls"))
+async def test_pop3_with_starttls(client, company, smtp_server, dovecot, mailbox_user):
+    result = await _test(client, company, config(smtp_server.port, dovecot.pop3_port, mailbox_user,
+                                                 incoming_protocol="pop3", incoming_security="starttls"))
     assert messages(result) == {"outgoing": "connected", "incoming": "connected"}
 
 
-async def test_missing_imap_folder(client, company, smtp_server, dovecot):
-    result = await _test(client, company, config(smtp_server.port, dovecot.imaps_port, imap_folder="No such folder"))
+async def test_missing_imap_folder(client, company, smtp_server, dovecot, mailbox_user):
+    result = await _test(client, company, config(smtp_server.port, dovecot.imaps_port, mailbox_user,
+                                                 imap_folder="No such folder"))
     assert messages(result)["incoming"] == "folder not found"
 
 
@@ -87,19 +89,35 @@ async def test_guarded_hosts_get_one_generic_message(client, company, runtime, m
     assert messages(result) == {"outgoing": "host not allowed", "incoming": "host not allowed"}
 
 
-async def test_verify_on_save_refuses_failing_credentials(client, company, smtp_server, dovecot):
-    body = {"name": "Checked", **config(smtp_server.port, dovecot.imaps_port, smtp_password="wrong")}
+async def test_verify_on_save_refuses_failing_credentials(client, company, smtp_server, dovecot, mailbox_user):
+    body = {"name": "Checked", **config(smtp_server.port, dovecot.imaps_port, mailbox_user, smtp_password="wrong")}
     response = await client.post("/api/email-servers", headers=company.admin.headers, params={"verify": True},
                                  json=body)
     assert response.status_code == 422
-    assert response.json()["error"]["fields"] == [{"field": "smtp_host", "message": "SMTP: authentication failed"}]
+    assert response.json()["error"]["fields"] == [{"field": "smtp_password", "message": "SMTP: authentication failed"}]
     listed = await client.get("/api/email-servers", headers=company.admin.headers)
     assert listed.json() == []
 
 
+async def test_verify_on_edit_refuses_and_keeps_the_working_configuration(
+    client, company, smtp_server, dovecot, mailbox_user
+):
+    body = {"name": "Checked", **config(smtp_server.port, dovecot.imaps_port, mailbox_user)}
+    created = await client.post("/api/email-servers", headers=company.admin.headers, params={"verify": True},
+                                json=body)
+    assert created.status_code == 201, created.text
+    path = f"/api/email-servers/{created.json()['id']}"
+    refused = await client.patch(path, headers=company.admin.headers, params={"verify": True},
+                                 json={"imap_folder": "Archive 1999", "sender_name": "Changed"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"] == [{"field": "imap_folder", "message": "IMAP: folder not found"}]
+    kept = (await client.get(path, headers=company.admin.headers)).json()
+    assert (kept["imap_folder"], kept["sender_name"], kept["status"]) == ("INBOX", "", "ok")
+
+
 # Last: Dovecot slows down logins from an address after a failed one (its auth penalty).
-async def test_wrong_passwords_are_reported_per_leg(client, company, smtp_server, dovecot):
-    result = await _test(client, company, config(smtp_server.port, dovecot.imaps_port, smtp_password="wrong-one",
-                                                 incoming_password="wrong-two"))
+async def test_wrong_passwords_are_reported_per_leg(client, company, smtp_server, dovecot, mailbox_user):
+    result = await _test(client, company, config(smtp_server.port, dovecot.imaps_port, mailbox_user,
+                                                 smtp_password="wrong-one", incoming_password="wrong-two"))
     assert result["ok"] is False
     assert messages(result) == {"outgoing": "authentication failed", "incoming": "authentication failed"}

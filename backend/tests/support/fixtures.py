@@ -3,6 +3,8 @@
     from tests.support.fixtures import dovecot, mailbox_user, smtp_server, ...  # noqa: F401
 
 Session-scoped servers are started once per conftest that imports them and stopped at the end;
+`certificates` duplicates the suite-wide fixture of backend/tests/conftest.py: a package whose tests
+use the app (which trusts that one's CA) must not import it (see tests/servers/conftest.py).
 the function-scoped wrappers hand each test a clean state (a fresh mailbox user, an empty SMTP and
 SendGrid record).
 """

@@ -5,8 +5,8 @@ import { NavLink as RouterLink, Navigate, Route, Routes, useLocation } from "rea
 import type { Me } from "../api";
 import { useEventStream } from "../events";
 import { navigationFor } from "../navigation";
+import { pageFor } from "./pages";
 import { PlaceholderPage } from "./PlaceholderPage";
-import { SystemPage } from "./SystemPage";
 
 export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const items = navigationFor(me.role);
@@ -71,7 +71,7 @@ export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
             <Route
               key={item.path}
               path={`${item.path}/*`}
-              element={item.path === "/system" ? <SystemPage /> : <PlaceholderPage title={item.label} />}
+              element={pageFor(item.path, me) ?? <PlaceholderPage title={item.label} />}
             />
           ))}
           <Route path="*" element={<Navigate to={items[0].path} replace />} />

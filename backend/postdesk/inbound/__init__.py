@@ -1,0 +1,1 @@
+"""The inbound pipeline: mailbox fetchers, exactly-once ingestion, threading, quarantine."""

@@ -1,0 +1,457 @@
+"""One mailbox's fetcher: a long-lived task that keeps a server's incoming mailbox drained.
+
+IMAP: select the folder, take every UID above the last one committed (never "UNSEEN": another
+client may have read the mail), in bounded batches; then IDLE until the server announces mail
+(re-issued every `inbound_idle_seconds`, which also detects dead connections), or poll when the
+server has no IDLE. A changed UIDVALIDITY restarts the folder from UID 1; the ledger drops what
+was already taken (same Message-ID and bytes). POP3: poll, take the UIDLs not in the ledger.
+
+Per batch: parse and store blobs concurrently, then one transaction records the messages and the
+new sync position; when a message fails it is retried alone and quarantined after
+`inbound_max_attempts`. Only after the commit are messages marked seen or deleted on the server
+(rows record it, so a crash in between is finished on the next connection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy import case, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from postdesk.db import utcnow
+from postdesk.inbound import service
+from postdesk.inbound.models import InboundMailbox, MailboxStatus
+from postdesk.inbound.repository import InboundRepository
+from postdesk.mail.connection import MailServer, Security
+from postdesk.mail.errors import ConnectionFailed, ServerError
+from postdesk.mail.imap import ImapMailbox, uid_set
+from postdesk.mail.pop3 import Pop3Mailbox
+from postdesk.mail.retry import backoff_delays
+from postdesk.servers import service as server_service
+from postdesk.servers.models import AfterFetch, IncomingProtocol
+from postdesk.uow import unit_of_work
+
+if TYPE_CHECKING:
+    from postdesk.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+SIZE_WINDOW = 200  # UIDs per size listing (see WindowedImapMailbox._sizes_above)
+_UID = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+
+
+class MailboxGone(Exception):
+    """The server was deleted or no longer receives: the fetcher ends (the supervisor decides again)."""
+
+
+class StorageUnavailable(Exception):
+    """The database or blob store failed: not the message's fault, so nothing is quarantined."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    source: service.MailSource
+    raw: bytes
+    size: int
+    oversized: bool = False
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The parts of a server's configuration a fetcher needs (secrets decrypted)."""
+
+    server: MailServer
+    protocol: IncomingProtocol
+    folder: str
+    after_fetch: AfterFetch
+
+
+class WindowedImapMailbox(ImapMailbox):
+    async def first_uid_since(self, day: date) -> int | None:
+        """The lowest UID of mail received on or after `day` (UID SEARCH SINCE), None when there is none."""
+        response = await self._call(self._connected.uid_search("SINCE", day.strftime("%d-%b-%Y"), charset=None))
+        uids = [int(token) for line in response.lines if isinstance(line, (bytes, bytearray))
+                and line.startswith(b"SEARCH") for token in line.split()[1:] if token.isdigit()]
+        return min(uids) if uids else None
+
+    async def _sizes_above(self, last_uid: int) -> dict[int, int]:
+        """The adapter's size listing, asked in UID windows up to the folder's UIDNEXT, then `n:*`.
+
+        One "UID FETCH n:* (RFC822.SIZE)" over a 10,000-message folder arrives as one burst of
+        lines that aioimaplib 2.0 parses recursively (RecursionError): bounded windows keep
+        each answer small. The adapter should window this itself; until then, done here.
+        """
+        sizes: dict[int, int] = {}
+        start = last_uid + 1
+        top = (self.folder.uidnext - 1) if self.folder is not None and self.folder.uidnext else 0
+        while start <= top:
+            end = min(start + SIZE_WINDOW - 1, top)
+            response = await self._call(self._connected.uid("fetch", f"{start}:{end}", "(UID RFC822.SIZE)"))
+            for line in response.lines:
+                if isinstance(line, (bytes, bytearray)):
+                    uid, size = _UID.search(line), _SIZE.search(line)
+                    if uid and size and start <= int(uid.group(1)) <= end:
+                        sizes[int(uid.group(1))] = int(size.group(1))
+            start = end + 1
+        sizes.update(await super()._sizes_above(max(last_uid, start - 1)))  # mail that arrived since SELECT
+        return sizes
+
+    async def has_more(self, last_uid: int) -> bool:
+        """Whether mail arrived above `last_uid` (or the server just announced some) since the last fetch.
+
+        Checked before IDLE: an EXISTS the server sent during a FETCH is not repeated in IDLE, so
+        mail arriving while a batch was fetched would otherwise wait for the next IDLE period.
+        """
+        # SEARCH answers in one line however many arrived ("n:*" always matches the last message).
+        response = await self._call(self._connected.uid_search("UID", f"{last_uid + 1}:*", charset=None))
+        for line in response.lines:
+            if not isinstance(line, (bytes, bytearray)):
+                continue
+            if line.rstrip().endswith(b"EXISTS"):
+                return True
+            if line.startswith(b"SEARCH") and any(int(t) > last_uid for t in line.split()[1:] if t.isdigit()):
+                return True
+        return False
+
+    @property
+    def disconnected(self) -> bool:
+        client = self._client
+        transport = client.protocol.transport if client is not None else None
+        return transport is None or transport.is_closing()
+
+    async def wait_for_mail_or_disconnect(self, timeout: float) -> bool:
+        """`wait_for_new_mail`, but a connection the server closed (e.g. BYE after its folder was recreated)
+        is noticed within a second instead of at the end of the IDLE period."""
+        waiting = asyncio.create_task(self.wait_for_new_mail(timeout=timeout))
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=0.5)
+                if done:
+                    return waiting.result()
+                if self.disconnected:
+                    raise ConnectionFailed("the server closed the connection")
+        finally:
+            if not waiting.done():
+                waiting.cancel()
+                await asyncio.gather(waiting, return_exceptions=True)
+
+
+class MailboxFetcher:
+    def __init__(self, runtime: Runtime, server_id: uuid.UUID, company_id: uuid.UUID) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.server_id = server_id
+        self.company_id = company_id
+        self.mailbox_id: uuid.UUID | None = None
+        self._status: tuple[MailboxStatus, str] | None = None
+
+    async def run(self) -> None:
+        """Fetch until cancelled; connection failures are reported and retried with backoff."""
+        self._healthy()
+        while True:
+            try:
+                incoming = await self._load()
+                if incoming.protocol is IncomingProtocol.imap:
+                    await self._run_imap(incoming)
+                else:
+                    await self._run_pop3(incoming)
+            except asyncio.CancelledError:
+                raise
+            except MailboxGone:
+                await self._report(MailboxStatus.stopped, "")
+                return
+            except (ServerError, StorageUnavailable, OSError, TimeoutError) as exc:
+                pause = next(self._delays)
+                log.warning("inbound_fetch_failed", server_id=str(self.server_id), error=str(exc)[:300],
+                            retry_in=round(pause, 1))
+                await self._report(MailboxStatus.error, _describe(exc))
+                await asyncio.sleep(pause)
+            except Exception as exc:  # a bug must not kill the fetcher for good
+                pause = next(self._delays)
+                log.exception("inbound_fetcher_crashed", server_id=str(self.server_id), retry_in=round(pause, 1))
+                await self._report(MailboxStatus.error, f"internal error: {type(exc).__name__}")
+                await asyncio.sleep(pause)
+
+    def _healthy(self) -> None:
+        """A sync succeeded: the next failure starts the backoff from its first step again."""
+        self._delays = backoff_delays(maximum=self.settings.inbound_max_backoff_seconds)
+
+    # --- configuration and status ---------------------------------------------------------------
+
+    async def _load(self) -> Incoming:
+        async with self.runtime.session_maker() as session:
+            server = await InboundRepository(session).server(self.server_id)
+            if server is None or server.incoming_protocol is IncomingProtocol.none:
+                raise MailboxGone()
+            config = server_service.with_default_ports(server_service.config_from_server(server, self.runtime.secret_box))
+        mail_server = MailServer(
+            host=config.incoming_host or "", port=config.incoming_port or 0,
+            security=Security(config.incoming_security.value), username=config.incoming_username,
+            password=config.incoming_password, timeout=self.settings.mail_timeout_seconds,
+            tls_context=self.runtime.mail_tls_context,
+        )
+        folder = config.imap_folder if config.incoming_protocol is IncomingProtocol.imap else ""
+        return Incoming(mail_server, config.incoming_protocol, folder, config.after_fetch)
+
+    async def _mailbox(self, folder: str) -> InboundMailbox:
+        async with unit_of_work(self.runtime) as session:
+            mailbox = await InboundRepository(session).ensure_mailbox(self.company_id, self.server_id, folder)
+        self.mailbox_id = mailbox.id
+        return mailbox
+
+    async def _report(self, status: MailboxStatus, error: str, **values: object) -> None:
+        """Record the mailbox's health when it changes (the status API and supervisors read it)."""
+        if self.mailbox_id is None or (self._status == (status, error) and not values):
+            return
+        now = utcnow()
+        changes: dict[str, object] = {"status": status, "updated_at": now, **values}
+        if status is MailboxStatus.error:
+            changes.update(last_error=error[:500], last_error_at=now,
+                           consecutive_failures=InboundMailbox.consecutive_failures + 1)
+        elif status is MailboxStatus.ok:
+            changes.update(last_ok_at=now, consecutive_failures=0)
+        try:
+            async with unit_of_work(self.runtime) as session:
+                await session.execute(update(InboundMailbox).where(InboundMailbox.id == self.mailbox_id).values(**changes))
+            self._status = (status, error)
+        except Exception:
+            log.warning("inbound_status_not_saved", server_id=str(self.server_id), exc_info=True)
+
+    # --- IMAP -----------------------------------------------------------------------------------
+
+    async def _run_imap(self, incoming: Incoming) -> None:
+        mailbox = await self._mailbox(incoming.folder)
+        async with WindowedImapMailbox(
+            incoming.server, guard=self.runtime.network_guard, idle_reissue_seconds=self.settings.inbound_idle_seconds,
+            poll_seconds=self.settings.inbound_poll_seconds, fetch_batch_size=self.settings.inbound_batch_size,
+            max_message_bytes=MAX_MESSAGE_BYTES,
+        ) as imap:
+            state = await imap.select(incoming.folder)
+            mailbox = await self._position(imap, mailbox, state.uidvalidity)
+            await self._report(MailboxStatus.ok, "", uses_idle=imap.supports_idle)
+            await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
+            while True:
+                await self._sync_imap(imap, incoming, mailbox)
+                while await imap.has_more(mailbox.last_uid):
+                    await self._sync_imap(imap, incoming, mailbox)
+                self._healthy()
+                await self._report(MailboxStatus.ok, "")
+                await imap.wait_for_mail_or_disconnect(self.settings.inbound_idle_seconds)
+                # Selecting again notices a folder recreated meanwhile (servers need not announce it).
+                state = await imap.select(incoming.folder)
+                if state.uidvalidity != mailbox.uidvalidity:
+                    mailbox = await self._position(imap, mailbox, state.uidvalidity)
+
+    async def _position(self, imap: WindowedImapMailbox, mailbox: InboundMailbox, uidvalidity: int) -> InboundMailbox:
+        """Start (first sync) or restart (UIDVALIDITY changed) the folder's sync position."""
+        if mailbox.uidvalidity == uidvalidity:
+            return mailbox
+        first = mailbox.uidvalidity is None
+        last_uid = 0
+        if first and mailbox.sync_since is not None:
+            since = await imap.first_uid_since(mailbox.sync_since)
+            last_uid = (since - 1) if since is not None else ((imap.folder.uidnext or 1) - 1 if imap.folder else 0)
+        async with unit_of_work(self.runtime) as session:
+            values: dict[str, object] = {"uidvalidity": uidvalidity, "last_uid": last_uid}
+            if not first:
+                values["resyncs"] = InboundMailbox.resyncs + 1
+                log.warning("inbound_uidvalidity_changed", server_id=str(self.server_id), old=mailbox.uidvalidity,
+                            new=uidvalidity)
+            await session.execute(update(InboundMailbox).where(InboundMailbox.id == mailbox.id).values(**values))
+            fresh = await InboundRepository(session).mailbox(self.server_id, mailbox.folder)
+        assert fresh is not None
+        return fresh
+
+    async def _sync_imap(self, imap: WindowedImapMailbox, incoming: Incoming, mailbox: InboundMailbox) -> None:
+        assert mailbox.uidvalidity is not None
+        batch: list[Fetched] = []
+        async for message in imap.fetch_new(mailbox.last_uid):
+            source = service.MailSource(self.company_id, self.server_id, incoming.folder, mailbox.uidvalidity,
+                                        message.uid)
+            batch.append(Fetched(source, message.raw, message.size, message.oversized))
+            if len(batch) >= self.settings.inbound_batch_size:
+                await self._take(batch, mailbox)
+                await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
+                batch = []
+        if batch:
+            await self._take(batch, mailbox)
+            await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
+
+    async def _finish_after_fetch(self, imap: WindowedImapMailbox, incoming: Incoming, uidvalidity: int | None) -> None:
+        """Mark seen / delete on the server what is committed and not yet done (also after a crash)."""
+        async with self.runtime.session_maker() as session:
+            pending = await InboundRepository(session).pending_after_fetch(self.server_id, incoming.folder, uidvalidity)
+        if not pending:
+            return
+        uids = [row.uid for row in pending if row.uid is not None]
+        if incoming.after_fetch is AfterFetch.mark_seen:
+            await imap.mark_seen(uids)
+        elif incoming.after_fetch is AfterFetch.delete:
+            await imap.delete(uids)
+        async with unit_of_work(self.runtime) as session:
+            await InboundRepository(session).mark_server_done([row.id for row in pending])
+        log.debug("inbound_after_fetch", action=incoming.after_fetch.value, uids=uid_set(uids) if uids else "")
+
+    # --- POP3 -----------------------------------------------------------------------------------
+
+    async def _run_pop3(self, incoming: Incoming) -> None:
+        mailbox = await self._mailbox("")
+        while True:
+            async with Pop3Mailbox(incoming.server, guard=self.runtime.network_guard) as pop:
+                await self._report(MailboxStatus.ok, "", uses_idle=False)
+                done = await self._sync_pop3(pop, incoming, mailbox)
+            # QUIT applied the deletions: only now are they done.
+            if done:
+                async with unit_of_work(self.runtime) as session:
+                    await InboundRepository(session).mark_server_done(done)
+            self._healthy()
+            await asyncio.sleep(self.settings.inbound_poll_seconds)
+
+    async def _sync_pop3(self, pop: Pop3Mailbox, incoming: Incoming, mailbox: InboundMailbox) -> list[uuid.UUID]:
+        listing = await pop.list_messages()
+        async with self.runtime.session_maker() as session:
+            known = await InboundRepository(session).pop3_known(self.server_id, [item.uid for item in listing])
+        deleting = incoming.after_fetch is AfterFetch.delete
+        done: list[uuid.UUID] = []
+        batch: list[Fetched] = []
+        for item in listing:
+            row = known.get(item.uid)
+            if row is not None:
+                if not row.server_done:
+                    if deleting:
+                        await pop.delete(item.uid)
+                    done.append(row.id)
+                continue
+            oversized = item.size > MAX_MESSAGE_BYTES
+            raw = await (pop.retrieve_header(item.uid) if oversized else pop.retrieve(item.uid))
+            batch.append(Fetched(service.MailSource(self.company_id, self.server_id, uidl=item.uid), raw, item.size,
+                                 oversized))
+            if len(batch) >= self.settings.inbound_batch_size:
+                await self._take(batch, mailbox)
+                batch = []
+        if batch:
+            await self._take(batch, mailbox)
+        # Everything listed is now in the ledger: delete what must go, once per session.
+        async with self.runtime.session_maker() as session:
+            committed = await InboundRepository(session).pop3_known(self.server_id, [i.uid for i in listing])
+        for uidl, row in committed.items():
+            if not row.server_done and row.id not in done:
+                if deleting:
+                    await pop.delete(uidl)
+                done.append(row.id)
+        return done
+
+    # --- taking a batch -------------------------------------------------------------------------
+
+    async def _take(self, batch: list[Fetched], mailbox: InboundMailbox) -> None:
+        """Record a batch in one transaction; on any failure, message by message (retry, quarantine)."""
+        prepared = await asyncio.gather(*(self._prepare(item) for item in batch), return_exceptions=True)
+        if not any(isinstance(p, BaseException) for p in prepared):
+            try:
+                async with unit_of_work(self.runtime) as session:
+                    for item, ready in zip(batch, prepared, strict=True):
+                        if not await service.already_recorded(session, item.source):
+                            await service.record(session, ready, item.source)  # type: ignore[arg-type]
+                    await self._advance(session, mailbox, batch)
+                _committed(mailbox, batch)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.info("inbound_batch_failed", server_id=str(self.server_id), exc_info=True)
+        for item, first in zip(batch, prepared, strict=True):
+            await self._take_one(item, first, mailbox)
+
+    async def _prepare(self, item: Fetched) -> service.Prepared:
+        if item.oversized:
+            return await service.prepare(self.runtime.blobs, item.raw, oversized_size=item.size)
+        return await service.prepare(self.runtime.blobs, item.raw)
+
+    async def _take_one(self, item: Fetched, first: service.Prepared | BaseException, mailbox: InboundMailbox) -> None:
+        attempts = 0
+        outcome: service.Prepared | BaseException = first
+        while True:
+            attempts += 1
+            try:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                async with unit_of_work(self.runtime) as session:
+                    if not await service.already_recorded(session, item.source):
+                        await service.record(session, outcome, item.source)
+                    await self._advance(session, mailbox, [item])
+                _committed(mailbox, [item])
+                return
+            except asyncio.CancelledError:
+                raise
+            except IntegrityError:
+                # Another fetcher recorded it first (a lease lost mid-batch): it is taken exactly once.
+                async with unit_of_work(self.runtime) as session:
+                    await self._advance(session, mailbox, [item])
+                _committed(mailbox, [item])
+                return
+            except (OperationalError, OSError) as exc:
+                raise StorageUnavailable(str(exc)[:300]) from exc
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise StorageUnavailable(str(exc)[:300]) from exc
+                error: BaseException = exc
+            except Exception as exc:  # noqa: BLE001 - this message's problem; the mailbox goes on
+                error = exc
+            log.warning("inbound_message_failed", server_id=str(self.server_id), uid=item.source.uid,
+                        uidl=item.source.uidl, attempt=attempts, error=repr(error)[:300])
+            if attempts >= self.settings.inbound_max_attempts:
+                await self._quarantine(item, error, attempts, mailbox)
+                return
+            await asyncio.sleep(min(0.2 * attempts, 2))
+            try:
+                outcome = await self._prepare(item)
+            except (OSError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                outcome = exc
+
+    async def _quarantine(self, item: Fetched, error: BaseException, attempts: int, mailbox: InboundMailbox) -> None:
+        raw_key = await self.runtime.blobs.put(item.raw)  # failing here is a storage problem: raised
+        async with unit_of_work(self.runtime) as session:
+            if not await service.already_recorded(session, item.source):
+                await service.quarantine(session, item.source, raw_key=raw_key, raw=item.raw,
+                                         error=f"{type(error).__name__}: {error}", attempts=attempts)
+            await self._advance(session, mailbox, [item])
+        _committed(mailbox, [item])
+        log.error("inbound_message_quarantined", server_id=str(self.server_id), uid=item.source.uid,
+                  uidl=item.source.uidl, error=repr(error)[:300])
+
+    async def _advance(self, session, mailbox: InboundMailbox, items: list[Fetched]) -> None:
+        """Move the sync position past `items` in the same transaction that recorded them."""
+        values: dict[str, object] = {"fetched_total": InboundMailbox.fetched_total + len(items),
+                                     "updated_at": utcnow()}
+        uids = [item.source.uid for item in items if item.source.uid is not None]
+        if uids:
+            values["last_uid"] = case((InboundMailbox.last_uid < max(uids), max(uids)), else_=InboundMailbox.last_uid)
+        await session.execute(update(InboundMailbox).where(InboundMailbox.id == mailbox.id).values(**values))
+
+
+def _committed(mailbox: InboundMailbox, items: list[Fetched]) -> None:
+    """After the commit only: the in-memory position follows what is durably recorded."""
+    uids = [item.source.uid for item in items if item.source.uid is not None]
+    if uids:
+        mailbox.last_uid = max(mailbox.last_uid, *uids)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ServerError):
+        return str(exc) or type(exc).__name__
+    if isinstance(exc, StorageUnavailable):
+        return "storage unavailable"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc)[:300] or type(exc).__name__

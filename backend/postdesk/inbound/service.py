@@ -1,0 +1,398 @@
+"""Turning fetched mail into messages and interactions, exactly once.
+
+A fetched message goes through two steps:
+
+1. `prepare` (no database): parse in a thread, store the raw bytes and the attachments in the blob
+   store (content-addressed, so doing it again after a crash stores nothing twice).
+2. `record` (inside the caller's transaction): write the ledger row (unique per server/folder/
+   UIDVALIDITY/UID or per POP3 UIDL), recognise our own mail and duplicates, thread follow-ups,
+   choose the campaign and open the interaction. The fetcher commits it together with the new sync
+   position, and only then marks the message seen or deletes it on the server.
+
+Threading, first match wins: the conversation token in one of our Message-IDs (In-Reply-To, then
+References newest first); a stored message with that Message-ID (any direction); the subject
+reference "[#REFERENCE]" (what outbound subjects may carry, see SUBJECT_REFERENCE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from email import policy
+from email.parser import BytesHeaderParser
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from postdesk.accounts.caller import Caller
+from postdesk.blacklist import service as blacklist_service
+from postdesk.campaigns.models import Campaign
+from postdesk.db import utcnow
+from postdesk.errors import Conflict, NotFound
+from postdesk.inbound.models import InboundMail, InboundMailbox, MailOutcome
+from postdesk.inbound.repository import InboundRepository
+from postdesk.interactions import intake
+from postdesk.interactions.models import (
+    Attachment,
+    Direction,
+    Interaction,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+from postdesk.mail.compose import conversation_token
+from postdesk.mail.errors import MessageLimitExceeded
+from postdesk.mail.html import sanitize_html
+from postdesk.mail.parse import ParsedAttachment, ParsedMessage, parse_message
+from postdesk.storage import BlobStore
+
+log = structlog.get_logger(__name__)
+
+# Where the agent workspace serves a stored attachment; inline `cid:` images point there.
+ATTACHMENT_URL = "/api/attachments/{id}/content"
+# Outbound subjects may carry the interaction reference as "[#0A1B2C3D4E5F]"; replies keep it.
+SUBJECT_REFERENCE = re.compile(r"\[#([0-9A-F]{12})\]")
+MAX_THREAD_IDS = 30  # In-Reply-To plus the newest References looked at
+
+
+@dataclass(frozen=True)
+class MailSource:
+    """Where a fetched message came from: an IMAP folder position or a POP3 UIDL."""
+
+    company_id: uuid.UUID
+    server_id: uuid.UUID
+    folder: str = ""
+    uidvalidity: int | None = None
+    uid: int | None = None
+    uidl: str | None = None
+
+
+@dataclass
+class StoredAttachment:
+    attachment_id: uuid.UUID
+    part: ParsedAttachment
+    key: str
+    sha256: str
+
+
+@dataclass
+class Prepared:
+    """A message parsed and stored in the blob store, ready to be recorded in a transaction."""
+
+    raw_key: str
+    content_hash: str
+    size: int
+    parsed: ParsedMessage
+    delivered_to: list[str]
+    attachments: list[StoredAttachment] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    mail_id: uuid.UUID
+    outcome: MailOutcome
+    interaction_id: uuid.UUID | None
+    note: str
+    opened: bool = False  # a new interaction was opened (and queued or stored)
+
+
+# --- step 1: prepare (no database) ---------------------------------------------------------------
+
+
+async def prepare(blobs: BlobStore, raw: bytes, *, oversized_size: int | None = None) -> Prepared:
+    """Parse `raw` and store it with its attachments. Raises on parse limits or storage failure.
+
+    `oversized_size`: `raw` holds only the header section of a message of that size (too large to
+    download); it is recorded with a note instead of a body.
+    """
+    parsed, delivered_to = await asyncio.to_thread(_parse, raw)
+    note = ""
+    if oversized_size is not None:
+        note = "too large"
+        parsed = _replace_text(parsed, f"[This message is {oversized_size / 1_048_576:.1f} MB, above the download "
+                                       "limit; it was left on the mail server.]")
+    return await _store(blobs, raw, parsed, delivered_to, note)
+
+
+async def prepare_headers_only(blobs: BlobStore, raw: bytes, problem: str) -> Prepared:
+    """For a message that cannot be parsed whole: its headers, and the original as an .eml attachment."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][:256 * 1024] + b"\r\n\r\n"
+    parsed, delivered_to = await asyncio.to_thread(_parse, head)
+    parsed = _replace_text(parsed, f"[This message could not be displayed ({problem}); the original is attached.]")
+    parsed = dataclasses.replace(parsed, attachments=(
+        ParsedAttachment(filename="original.eml", content_type="message/rfc822", data=raw),))
+    return await _store(blobs, raw, parsed, delivered_to, "headers only")
+
+
+def _parse(raw: bytes) -> tuple[ParsedMessage, list[str]]:
+    parsed = parse_message(raw)
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:256 * 1024])
+    delivered = [str(v).strip().strip("<>") for name in ("Delivered-To", "X-Original-To")
+                 for v in headers.get_all(name, [])]
+    return parsed, [d for d in delivered if "@" in d]
+
+
+def _replace_text(parsed: ParsedMessage, text: str) -> ParsedMessage:
+    return dataclasses.replace(parsed, text=text, html=None)
+
+
+async def _store(blobs: BlobStore, raw: bytes, parsed: ParsedMessage, delivered_to: list[str], note: str) -> Prepared:
+    raw_key = await blobs.put(raw)
+    prepared = Prepared(raw_key=raw_key, content_hash=hashlib.sha256(raw).hexdigest(), size=len(raw),
+                        parsed=parsed, delivered_to=delivered_to, note=note)
+    for part in parsed.attachments:
+        key = await blobs.put(part.data)
+        prepared.attachments.append(StoredAttachment(uuid.uuid4(), part, key, key.rpartition("/")[2]))
+    return prepared
+
+
+# --- step 2: record (in the caller's transaction) ------------------------------------------------
+
+
+async def already_recorded(session: AsyncSession, source: MailSource) -> bool:
+    repo = InboundRepository(session)
+    if source.uidl is not None:
+        return source.uidl in await repo.pop3_known(source.server_id, [source.uidl])
+    assert source.uidvalidity is not None and source.uid is not None
+    return await repo.imap_seen(source.server_id, source.folder, source.uidvalidity, source.uid) is not None
+
+
+async def record(session: AsyncSession, prepared: Prepared, source: MailSource, *,
+                 ledger: InboundMail | None = None) -> Recorded:
+    """Write the message and what it leads to. `ledger`: an existing (quarantined) row to complete."""
+    repo = InboundRepository(session)
+    parsed = prepared.parsed
+    if ledger is None:
+        ledger = InboundMail(company_id=source.company_id, email_server_id=source.server_id, folder=source.folder,
+                             uidvalidity=source.uidvalidity, uid=source.uid, uidl=source.uidl,
+                             outcome=MailOutcome.ingested, content_hash=prepared.content_hash)
+        session.add(ledger)
+    ledger.message_id_header = (parsed.message_id or "")[:998] or None
+    ledger.content_hash = prepared.content_hash
+    ledger.size_bytes = prepared.size
+    ledger.raw_key = prepared.raw_key
+    ledger.error = ""
+
+    own = await repo.own_outbound(source.company_id, parsed.message_id) if parsed.message_id else None
+    if own is not None:
+        return await _finish(session, ledger, MailOutcome.own, own.id, own.interaction_id, "own outbound mail")
+    same = await repo.same_content(source.server_id, ledger.message_id_header, prepared.content_hash)
+    if same is not None and same.id != ledger.id:
+        return await _finish(session, ledger, MailOutcome.duplicate, same.message_id, same.interaction_id,
+                             "same Message-ID and content")
+
+    message = _message(prepared, source)
+    existing = await _thread(repo, source.company_id, parsed)
+    if existing is not None:
+        await intake.append_message(session, interaction=existing, message=message)
+        await _add_attachments(session, message, prepared)
+        return await _finish(session, ledger, MailOutcome.ingested, message.id, existing.id, "follow-up")
+
+    interaction, opened_note = await _open(session, prepared, source)
+    await intake.append_message(session, interaction=interaction, message=message)
+    await _add_attachments(session, message, prepared)
+    if interaction.state in intake.WAITING:
+        await _auto_reply(session, interaction, message, parsed)
+    return await _finish(session, ledger, MailOutcome.ingested, message.id, interaction.id, opened_note, opened=True)
+
+
+async def _finish(session: AsyncSession, ledger: InboundMail, outcome: MailOutcome, message_id: uuid.UUID | None,
+                  interaction_id: uuid.UUID | None, note: str, *, opened: bool = False) -> Recorded:
+    ledger.outcome = outcome
+    ledger.message_id = message_id
+    ledger.interaction_id = interaction_id
+    ledger.note = note[:200]
+    await session.flush()
+    return Recorded(ledger.id, outcome, interaction_id, note, opened)
+
+
+def _message(prepared: Prepared, source: MailSource) -> Message:
+    parsed = prepared.parsed
+    by_cid = {a.part.content_id: a.attachment_id for a in prepared.attachments if a.part.content_id}
+
+    def resolve(content_id: str) -> str | None:
+        found = by_cid.get(content_id)
+        return ATTACHMENT_URL.format(id=found) if found else None
+
+    html = sanitize_html(parsed.html, resolve_cid=resolve) if parsed.html else ""
+    sender = parsed.sender
+    extra: dict[str, object] = {"source": {"folder": source.folder, "uidvalidity": source.uidvalidity,
+                                           "uid": source.uid, "uidl": source.uidl}}
+    if parsed.problems:
+        extra["problems"] = list(parsed.problems)[:20]
+    if prepared.note:
+        extra["note"] = prepared.note
+    if prepared.delivered_to:
+        extra["delivered_to"] = prepared.delivered_to[:10]
+    return Message(
+        id=uuid.uuid4(),
+        direction=Direction.inbound,
+        kind=MessageKind.customer,
+        status=MessageStatus.received,
+        email_server_id=source.server_id,
+        message_id_header=(parsed.message_id or "")[:998] or None,
+        in_reply_to=(parsed.in_reply_to or "")[:998] or None,
+        references=[r[:998] for r in parsed.references[-50:]],
+        subject=parsed.subject[:998],
+        from_address=(sender.address if sender else "")[:320],
+        from_name=(sender.name if sender else "")[:200],
+        to=[{"address": a.address, "name": a.name} for a in parsed.to[:100]],
+        cc=[{"address": a.address, "name": a.name} for a in parsed.cc[:100]],
+        reply_to=parsed.reply_to[0].address[:320] if parsed.reply_to else None,
+        text_body=parsed.text or "",
+        html_body=html,
+        raw_key=prepared.raw_key,
+        content_hash=prepared.content_hash,
+        size_bytes=prepared.size,
+        sent_at=parsed.date,
+        extra=extra,
+    )
+
+
+async def _add_attachments(session: AsyncSession, message: Message, prepared: Prepared) -> None:
+    for stored in prepared.attachments:
+        session.add(Attachment(
+            id=stored.attachment_id, company_id=message.company_id, message_id=message.id,
+            filename=(stored.part.filename or "")[:255], content_type=stored.part.content_type[:200],
+            size_bytes=len(stored.part.data), storage_key=stored.key,
+            content_id=(stored.part.content_id or "")[:998] or None, inline=stored.part.inline, sha256=stored.sha256,
+        ))
+    if prepared.attachments:
+        await session.flush()
+
+
+async def _thread(repo: InboundRepository, company_id: uuid.UUID, parsed: ParsedMessage) -> Interaction | None:
+    """The interaction a reply belongs to, or None for a new conversation."""
+    ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i][:MAX_THREAD_IDS]
+    for message_id in ids:
+        domain = message_id.strip().rstrip(">").rpartition("@")[2]
+        token = conversation_token(message_id, domain) if domain else None
+        if token:
+            found = await repo.interaction_by_reference(company_id, token)
+            if found is not None:
+                return found
+    if ids:
+        known = {m.message_id_header: m for m in await repo.messages_by_header(company_id, ids)}
+        for message_id in ids:
+            if message_id in known:
+                found = await repo.interaction(company_id, known[message_id].interaction_id)
+                if found is not None:
+                    return found
+    for reference in SUBJECT_REFERENCE.findall(parsed.subject):
+        found = await repo.interaction_by_reference(company_id, reference)
+        if found is not None:
+            return found
+    return None
+
+
+async def _open(session: AsyncSession, prepared: Prepared, source: MailSource) -> tuple[Interaction, str]:
+    from postdesk.filters import service as filter_service
+
+    parsed = prepared.parsed
+    customer = parsed.sender
+    decision = await filter_service.choose_campaign(session, company_id=source.company_id, server_id=source.server_id,
+                                                    message=parsed, delivered_to=prepared.delivered_to or None)
+    campaign = await session.get(Campaign, decision.campaign_id) if decision.campaign_id else None
+    if campaign is not None and campaign.company_id != source.company_id:
+        campaign = None
+    reason = None
+    if customer is not None and await blacklist_service.is_blacklisted(session, source.company_id, customer.address):
+        reason = intake.StoredReason.blacklisted
+    interaction = await intake.open_interaction(
+        session, company_id=source.company_id, campaign=campaign,
+        customer_email=customer.address if customer else "", customer_name=customer.name if customer else "",
+        subject=parsed.subject, stored_reason=reason, arrived_at=utcnow(),
+    )
+    note = interaction.state_reason or interaction.state.value
+    return interaction, note
+
+
+async def _auto_reply(session: AsyncSession, interaction: Interaction, message: Message,
+                      parsed: ParsedMessage) -> None:
+    try:
+        from postdesk.autoreplies.service import maybe_auto_reply
+    except ImportError:  # the auto-reply module is built separately; without it no auto-replies go out
+        return
+    await maybe_auto_reply(session, interaction=interaction, message=message, parsed=parsed)
+
+
+# --- quarantine ----------------------------------------------------------------------------------
+
+
+async def quarantine(session: AsyncSession, source: MailSource, *, raw_key: str | None, raw: bytes,
+                     error: str, attempts: int) -> uuid.UUID:
+    """Keep a message that keeps failing, so the rest of the mailbox goes on (listed, re-processable)."""
+    mail = InboundMail(company_id=source.company_id, email_server_id=source.server_id, folder=source.folder,
+                       uidvalidity=source.uidvalidity, uid=source.uid, uidl=source.uidl,
+                       outcome=MailOutcome.quarantined, content_hash=hashlib.sha256(raw).hexdigest(),
+                       size_bytes=len(raw), raw_key=raw_key, attempts=attempts, error=error[:4000],
+                       message_id_header=_header_message_id(raw))
+    session.add(mail)
+    await session.flush()
+    from postdesk.uow import publish
+
+    publish("inbound.quarantined", source.company_id, {"id": str(mail.id), "email_server_id": str(source.server_id),
+                                                       "error": error[:300]}, min_role="supervisor")
+    return mail.id
+
+
+def _header_message_id(raw: bytes) -> str | None:
+    found = re.search(rb"^Message-ID:\s*(<[^<>\s]{1,900}>)", raw[:64 * 1024], re.IGNORECASE | re.MULTILINE)
+    return found.group(1).decode("ascii", "replace") if found else None
+
+
+async def list_quarantine(session: AsyncSession, caller: Caller, *, offset: int,
+                          limit: int) -> tuple[list[InboundMail], int]:
+    return await InboundRepository(session).quarantine(caller.company_id, offset=offset, limit=limit)
+
+
+async def reprocess(session: AsyncSession, caller: Caller, mail_id: uuid.UUID, *, blobs: BlobStore) -> InboundMail:
+    """Ingest a quarantined message again; when it still cannot be parsed, keep its headers and attach it whole."""
+    repo = InboundRepository(session)
+    mail = await repo.mail(caller.company_id, mail_id, for_update=True)
+    if mail is None:
+        raise NotFound("Quarantined message")
+    if mail.outcome is not MailOutcome.quarantined:
+        raise Conflict(None, f"This message is no longer quarantined (it was {mail.outcome.value}).")
+    if not mail.raw_key:
+        raise Conflict(None, "The original of this message could not be kept; it cannot be processed again.")
+    raw = await blobs.get(mail.raw_key)
+    try:
+        prepared = await prepare(blobs, raw)
+    except MessageLimitExceeded as exc:
+        prepared = await prepare_headers_only(blobs, raw, str(exc))
+    source = MailSource(mail.company_id, mail.email_server_id, mail.folder, mail.uidvalidity, mail.uid, mail.uidl)
+    await record(session, prepared, source, ledger=mail)
+    mail.reprocessed_at = utcnow()
+    mail.attempts += 1
+    await session.flush()
+    return mail
+
+
+# --- mailbox status ------------------------------------------------------------------------------
+
+
+async def list_mailboxes(session: AsyncSession, caller: Caller) -> list[InboundMailbox]:
+    return list(await InboundRepository(session).mailboxes(caller.company_id))
+
+
+async def set_sync_since(session: AsyncSession, caller: Caller, server_id: uuid.UUID,
+                         sync_since: date | None) -> InboundMailbox:
+    """Choose what the first sync takes: everything (None) or mail received since a day."""
+    from postdesk.servers import service as server_service
+
+    server = await server_service.get_server(session, caller, server_id)
+    repo = InboundRepository(session)
+    folder = server.imap_folder if server.incoming_protocol.value == "imap" else ""
+    mailbox = await repo.ensure_mailbox(caller.company_id, server.id, folder)
+    if mailbox.uidvalidity is not None or mailbox.fetched_total:
+        raise Conflict("sync_since", "This mailbox was already synchronised; the first-sync date no longer applies.")
+    mailbox.sync_since = sync_since
+    await session.flush()
+    return mailbox

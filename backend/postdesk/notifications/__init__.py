@@ -1,0 +1,1 @@
+"""Automated emails to a campaign's email groups: failed calls, lost interactions, delivery problems."""

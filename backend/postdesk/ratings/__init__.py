@@ -1,0 +1,1 @@
+"""Ratings: customers rate our replies from signed links; supervisors read the aggregates."""
