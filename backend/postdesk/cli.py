@@ -114,7 +114,9 @@ def _serve(settings: Settings, host: str, port: int, *, migrate: bool) -> None:
     asyncio.run(ensure_first_admin(settings))
     print(f"Postdesk ({settings.mode} mode) on http://{host}:{port}", flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=False,
-                ws_ping_interval=20)
+                # Our middleware logs requests without query strings; uvicorn's would log the
+                # WebSocket's ?token= access token.
+                access_log=False, ws_ping_interval=20)
 
 
 def write_openapi(output: Path) -> None:

@@ -40,7 +40,9 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs before the response is sent (request scope would commit after it,
+# so a client could act on a 201 before the row is visible).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login, or an API key")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key for integrations")

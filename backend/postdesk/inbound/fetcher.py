@@ -105,23 +105,6 @@ class WindowedImapMailbox(ImapMailbox):
         sizes.update(await super()._sizes_above(max(last_uid, start - 1)))  # mail that arrived since SELECT
         return sizes
 
-    async def has_more(self, last_uid: int) -> bool:
-        """Whether mail arrived above `last_uid` (or the server just announced some) since the last fetch.
-
-        Checked before IDLE: an EXISTS the server sent during a FETCH is not repeated in IDLE, so
-        mail arriving while a batch was fetched would otherwise wait for the next IDLE period.
-        """
-        # SEARCH answers in one line however many arrived ("n:*" always matches the last message).
-        response = await self._call(self._connected.uid_search("UID", f"{last_uid + 1}:*", charset=None))
-        for line in response.lines:
-            if not isinstance(line, (bytes, bytearray)):
-                continue
-            if line.rstrip().endswith(b"EXISTS"):
-                return True
-            if line.startswith(b"SEARCH") and any(int(t) > last_uid for t in line.split()[1:] if t.isdigit()):
-                return True
-        return False
-
     @property
     def disconnected(self) -> bool:
         client = self._client
@@ -241,13 +224,18 @@ class MailboxFetcher:
             await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
             while True:
                 await self._sync_imap(imap, incoming, mailbox)
-                while await imap.has_more(mailbox.last_uid):
-                    await self._sync_imap(imap, incoming, mailbox)
                 self._healthy()
                 await self._report(MailboxStatus.ok, "")
-                await imap.wait_for_mail_or_disconnect(self.settings.inbound_idle_seconds)
-                # Selecting again notices a folder recreated meanwhile (servers need not announce it).
-                state = await imap.select(incoming.folder)
+                # SELECT is a synchronous command in aioimaplib: an EXISTS the server sends during it is
+                # kept, whereas one sent during a FETCH/SEARCH is dropped and never repeated in IDLE.
+                # So mail that arrived while syncing shows here as a moved UIDNEXT.
+                fresh = await imap.select(incoming.folder)
+                unchanged = fresh.uidvalidity == state.uidvalidity and fresh.uidnext == state.uidnext
+                if unchanged and fresh.uidnext is not None:
+                    await imap.wait_for_mail_or_disconnect(self.settings.inbound_idle_seconds)
+                    # Selecting again also notices a folder recreated meanwhile (servers need not announce it).
+                    fresh = await imap.select(incoming.folder)
+                state = fresh
                 if state.uidvalidity != mailbox.uidvalidity:
                     mailbox = await self._position(imap, mailbox, state.uidvalidity)
 
