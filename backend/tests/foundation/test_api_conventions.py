@@ -119,3 +119,13 @@ def test_docker_compose_file_is_valid():
     assert command is not None
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_migrations_have_a_single_head():
+    from alembic.script import ScriptDirectory
+
+    from postdesk.migrate import alembic_config
+    from postdesk.settings import Settings
+
+    heads = ScriptDirectory.from_config(alembic_config(Settings())).get_heads()
+    assert len(heads) == 1, f"parallel migration branches need a merge revision: {heads}"
