@@ -15,7 +15,7 @@ COPY backend/ backend/
 COPY migrations/ migrations/
 RUN pip install -e .
 COPY --from=spa /src/frontend/dist frontend/dist
-RUN useradd --system --home /app postdesk && mkdir -p /app/var && chown postdesk /app/var
+RUN useradd --system --home /app postdesk && mkdir -p /app/var /srv/postdesk/files && chown postdesk /app/var /srv/postdesk/files
 USER postdesk
 EXPOSE 8000
 CMD ["postdesk", "run", "--host", "0.0.0.0", "--port", "8000"]
