@@ -20,13 +20,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from postdesk.accounts.caller import Caller
 from postdesk.accounts.models import Role
 from postdesk.agents import service as agent_service
-from postdesk.blacklist import service as blacklist_service
 from postdesk.campaigns import service as campaign_service
 from postdesk.campaigns.models import Campaign
 from postdesk.db import utcnow
 from postdesk.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, UnknownReference
 from postdesk.interactions import intake
-from postdesk.interactions.addressing import resolve_addresses
+from postdesk.interactions.composing import (
+    agent_name,
+    append_signature,
+    checked_recipients,
+    compose_body,
+    deliver,
+    outbound_message,
+    prefixed_subject,
+    quoted_history,
+    reply_templates,
+    template_values,
+    text_to_html,
+)
 from postdesk.interactions.models import (
     Attachment,
     Direction,
@@ -43,7 +54,6 @@ from postdesk.interactions.schemas import (
     CampaignRules,
     ClientInfo,
     CloseIn,
-    ComposeFields,
     Conversation,
     DraftIn,
     DraftPublic,
@@ -58,14 +68,10 @@ from postdesk.interactions.schemas import (
     Tray,
     VersionIn,
 )
-from postdesk.mail.addresses import EmailAddress
-from postdesk.mail.compose import make_message_id
 from postdesk.routing import service as routing_service
-from postdesk.servers.models import EmailServer
 from postdesk.settings import Settings
 from postdesk.storage import BlobNotFound, BlobStore
-from postdesk.templates import service as template_service
-from postdesk.templates.models import Template, TemplateKind
+from postdesk.templates.models import Template
 from postdesk.uow import enqueue, publish
 
 
@@ -190,11 +196,6 @@ def _rules(campaign: Campaign | None) -> CampaignRules | None:
                          allow_drafts=campaign.allow_drafts, qualification_enabled=campaign.qualification_enabled)
 
 
-async def _reply_templates(session: AsyncSession, company_id: uuid.UUID, campaign_id: uuid.UUID) -> list[Template]:
-    templates = await template_service.available_to_campaign(session, company_id, campaign_id)
-    return [t for t in templates if t.kind is TemplateKind.reply]
-
-
 async def conversation(session: AsyncSession, caller: Caller, interaction_id: uuid.UUID) -> Conversation:
     """The whole conversation; opening it marks it read for the agent holding it."""
     repo = InteractionRepository(session)
@@ -212,7 +213,7 @@ async def conversation(session: AsyncSession, caller: Caller, interaction_id: uu
     templates: list[Template] = []
     if interaction.campaign_id is not None:
         campaign = await campaign_service.get_campaign(session, caller, interaction.campaign_id)
-        templates = await _reply_templates(session, caller.company_id, campaign.id)
+        templates = await reply_templates(session, caller.company_id, campaign.id)
     drafts = await repo.drafts(caller.company_id, interaction.id, caller.user_id) if caller.user_id else []
     info = await summary(session, interaction)
     return Conversation(
@@ -274,163 +275,7 @@ async def download(session: AsyncSession, caller: Caller, interaction_id: uuid.U
     return Download(filename=attachment.filename or "attachment", content_type=content_type, data=data)
 
 
-# Composing outbound mail
-
-
-@dataclass
-class Composed:
-    subject: str | None
-    html: str
-    text: str
-
-
-def _values(interaction: Interaction | None, campaign: Campaign, agent_name: str, extra: dict[str, str],
-            customer_email: str, customer_name: str) -> dict[str, str]:
-    values = {
-        "name": customer_name, "customer_name": customer_name, "client_name": customer_name,
-        "email": customer_email, "customer_email": customer_email, "client_email": customer_email,
-        "subject": interaction.subject if interaction else "", "reference": interaction.reference if interaction else "",
-        "campaign": campaign.title, "agent_name": agent_name, "agent": agent_name,
-    }
-    return {**values, **extra}
-
-
-def _text_to_html(text: str) -> str:
-    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
-
-
-async def _body(session: AsyncSession, caller: Caller, campaign: Campaign, data: ComposeFields,
-                values: dict[str, str], *, template_required: bool) -> Composed:
-    """Template-only unless the campaign allows free format; a template must be the campaign's (or all campaigns')."""
-    has_free_text = bool((data.html_body or "").strip() or (data.text_body or "").strip())
-    if not campaign.allow_free_format and has_free_text:
-        raise Invalid("html_body" if (data.html_body or "").strip() else "text_body",
-                      f"The campaign “{campaign.title}” allows template-based emails only: choose one of its "
-                      "templates (template_id) instead of writing free text.")
-    if data.template_id is None:
-        if template_required and not campaign.allow_free_format:
-            raise Invalid("template_id", f"The campaign “{campaign.title}” allows template-based emails only: "
-                                         "choose one of its templates.")
-        text = data.text_body if data.text_body is not None else ""
-        body_html = data.html_body if data.html_body is not None else (_text_to_html(text) if text else "")
-        if data.text_body is None and data.html_body:
-            from postdesk.mail.html import html_to_text
-
-            text = html_to_text(data.html_body)
-        return Composed(subject=None, html=body_html, text=text)
-    available = {t.id: t for t in await _reply_templates(session, caller.company_id, campaign.id)}
-    template = available.get(data.template_id)
-    if template is None:
-        try:
-            other = await template_service.get_template(session, caller, data.template_id)
-        except NotFound:
-            raise UnknownReference("template_id", "Template") from None
-        raise Invalid("template_id", f"The template “{other.name}” is not a reply template of the campaign "
-                                     f"“{campaign.title}”.")
-    rendered = template_service.render(template, values)
-    if has_free_text:  # free format: the agent's edited version of the template wins
-        text = data.text_body if data.text_body is not None else ""
-        if data.text_body is None and data.html_body:
-            from postdesk.mail.html import html_to_text
-
-            text = html_to_text(data.html_body)
-        return Composed(subject=rendered.subject or None, html=data.html_body or _text_to_html(text), text=text)
-    return Composed(subject=rendered.subject or None, html=rendered.html_body, text=rendered.text_body)
-
-
-async def _append_signature(session: AsyncSession, caller: Caller, campaign: Campaign, body: Composed,
-                            values: dict[str, str]) -> None:
-    if campaign.signature_template_id is None:
-        return
-    signature = template_service.render(await template_service.get_template(session, caller,
-                                                                             campaign.signature_template_id), values)
-    body.html = f"{body.html}\n<div class=\"postdesk-signature\">{signature.html_body}</div>"
-    body.text = f"{body.text.rstrip()}\n\n-- \n{signature.text_body}"
-
-
-def _quoted(history: list[Message]) -> tuple[str, str]:
-    """Earlier messages, newest first, quoted as mail clients do."""
-    text_parts, html_parts = [], []
-    for message in reversed(history):
-        when = (message.sent_at or message.created_at).strftime("%Y-%m-%d %H:%M UTC")
-        who = f"{message.from_name} <{message.from_address}>" if message.from_name else message.from_address
-        lines = "\n".join(f"> {line}" if line else ">" for line in message.text_body.splitlines())
-        text_parts.append(f"On {when}, {who} wrote:\n{lines}")
-        inner = message.html_body or _text_to_html(message.text_body)
-        html_parts.append(f"<p>On {html.escape(when)}, {html.escape(who)} wrote:</p>"
-                          f"<blockquote style=\"margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex\">"
-                          f"{inner}</blockquote>")
-    return "\n\n".join(text_parts), "\n".join(html_parts)
-
-
-def _prefixed(prefix: str, subject: str) -> str:
-    return subject if subject.lower().startswith(prefix.lower()) else f"{prefix} {subject}".strip()
-
-
-async def _server(session: AsyncSession, caller: Caller, campaign: Campaign) -> EmailServer:
-    from postdesk.delivery import service as delivery_service  # the campaign's server, else the default
-
-    server = await delivery_service.sending_server(session, company_id=caller.company_id, campaign=campaign)
-    if server is None:
-        raise Conflict(None, f"The campaign “{campaign.title}” has no email server to send through.")
-    return server
-
-
-def _as_dicts(addresses: list[EmailAddress]) -> list[dict[str, str]]:
-    return [{"address": a.address, "name": a.name} for a in addresses]
-
-
-async def _recipients(session: AsyncSession, caller: Caller, campaign: Campaign, data: ComposeFields,
-                      to_text: str) -> tuple[list[EmailAddress], list[EmailAddress], list[EmailAddress]]:
-    rule = {"require_confirmation": campaign.require_address_confirmation, "confirmed": data.confirm_addresses}
-    to = resolve_addresses("to", to_text, **rule)
-    cc = resolve_addresses("cc", data.cc, **rule)
-    bcc = resolve_addresses("bcc", data.bcc, **rule)
-    if not to:
-        raise Invalid("to", "At least one recipient is needed.")
-    for field, addresses in (("to", to), ("cc", cc), ("bcc", bcc)):
-        await blacklist_service.refuse_blacklisted(session, caller.company_id, addresses, field=field)
-    return to, cc, bcc
-
-
-async def _agent_name(session: AsyncSession, caller: Caller) -> str:
-    if caller.user_id is None:
-        return ""
-    from postdesk.accounts import service as accounts_service
-
-    return (await accounts_service.get_user(session, caller, caller.user_id)).name
-
-
-async def _outbound(
-    session: AsyncSession, caller: Caller, *, interaction: Interaction, campaign: Campaign, kind: MessageKind,
-    subject: str, body: Composed, to: list[EmailAddress], cc: list[EmailAddress], bcc: list[EmailAddress],
-    in_reply_to: str | None, references: list[str], settings: Settings,
-) -> Message:
-    server = await _server(session, caller, campaign)
-    domain = server.sender_email.rpartition("@")[2]
-    message = Message(
-        id=uuid.uuid4(), company_id=interaction.company_id, interaction_id=interaction.id,
-        direction=Direction.outbound, kind=kind, status=MessageStatus.queued, email_server_id=server.id,
-        author_id=caller.user_id, message_id_header=make_message_id(domain, token=interaction.reference),
-        in_reply_to=in_reply_to, references=references, subject=subject, from_address=server.sender_email,
-        from_name=campaign.from_name or server.sender_name, to=_as_dicts(to), cc=_as_dicts(cc), bcc=_as_dicts(bcc),
-        reply_to=server.reply_to, text_body=body.text, html_body=body.html, extra={},
-    )
-    if campaign.qualification_enabled:
-        from postdesk.ratings import service as rating_service  # delivery's sibling: signed 1-5 links
-
-        block_html, block_text = rating_service.rating_block(settings=settings, message_id=message.id,
-                                                             campaign=campaign)
-        message.html_body = f"{message.html_body}\n{block_html}"
-        message.text_body = f"{message.text_body.rstrip()}{block_text}"  # the block starts its own separator
-    await InteractionRepository(session).add(message)
-    return message
-
-
-async def _deliver(session: AsyncSession, message: Message) -> None:
-    from postdesk.delivery import service as delivery_service
-
-    await delivery_service.queue_message(session, message=message)
+# Composing outbound mail (the pieces live in composing.py)
 
 
 async def _sent(session: AsyncSession, caller: Caller, interaction: Interaction, message: Message,
@@ -472,24 +317,24 @@ async def reply(session: AsyncSession, caller: Caller, interaction_id: uuid.UUID
     history = list(await repo.messages(caller.company_id, interaction.id))
     last_customer = next(iter(reversed(_customer_messages(history))), None)
     default_to = (last_customer.reply_to or last_customer.from_address) if last_customer else interaction.customer_email
-    to, cc, bcc = await _recipients(session, caller, campaign, data, data.to if data.to else default_to)
-    values = _values(interaction, campaign, await _agent_name(session, caller), data.variables,
+    to, cc, bcc = await checked_recipients(session, caller, campaign, data, data.to if data.to else default_to)
+    values = template_values(interaction, campaign, await agent_name(session, caller), data.variables,
                      interaction.customer_email, interaction.customer_name)
-    body = await _body(session, caller, campaign, data, values, template_required=True)
-    await _append_signature(session, caller, campaign, body, values)
+    body = await compose_body(session, caller, campaign, data, values, template_required=True)
+    await append_signature(session, caller, campaign, body, values)
     if data.quote_history and history:
-        quoted_text, quoted_html = _quoted(history)
+        quoted_text, quoted_html = quoted_history(history)
         body.text = f"{body.text.rstrip()}\n\n{quoted_text}"
         body.html = f"{body.html}\n{quoted_html}"
     await _check_version(repo, caller, interaction, data.expected_version)
     await _use_draft(repo, caller, interaction, data.draft_id)
     in_reply_to = last_customer.message_id_header if last_customer else None
     references = [*(last_customer.references or []), in_reply_to] if last_customer and in_reply_to else []
-    subject = data.subject or _prefixed("Re:", (last_customer.subject if last_customer else "") or interaction.subject)
-    message = await _outbound(session, caller, interaction=interaction, campaign=campaign, kind=MessageKind.reply,
+    subject = data.subject or prefixed_subject("Re:", (last_customer.subject if last_customer else "") or interaction.subject)
+    message = await outbound_message(session, caller, interaction=interaction, campaign=campaign, kind=MessageKind.reply,
                               subject=subject, body=body, to=to, cc=cc, bcc=bcc, in_reply_to=in_reply_to,
                               references=references, settings=settings)
-    await _deliver(session, message)
+    await deliver(session, message)
     return await _sent(session, caller, interaction, message, [])
 
 
@@ -508,11 +353,11 @@ async def forward(session: AsyncSession, caller: Caller, interaction_id: uuid.UU
         original = next(iter(reversed(_customer_messages(history))), None) or (history[-1] if history else None)
     if original is None:
         raise Invalid("message_id", "This interaction has no message to forward.")
-    to, cc, bcc = await _recipients(session, caller, campaign, data, data.to)
-    values = _values(interaction, campaign, await _agent_name(session, caller), data.variables,
+    to, cc, bcc = await checked_recipients(session, caller, campaign, data, data.to)
+    values = template_values(interaction, campaign, await agent_name(session, caller), data.variables,
                      interaction.customer_email, interaction.customer_name)
-    body = await _body(session, caller, campaign, data, values, template_required=False)
-    await _append_signature(session, caller, campaign, body, values)
+    body = await compose_body(session, caller, campaign, data, values, template_required=False)
+    await append_signature(session, caller, campaign, body, values)
     when = (original.sent_at or original.created_at).strftime("%Y-%m-%d %H:%M UTC")
     sender = f"{original.from_name} <{original.from_address}>" if original.from_name else original.from_address
     recipients = ", ".join(a.get("address", "") for a in original.to or [])
@@ -520,11 +365,11 @@ async def forward(session: AsyncSession, caller: Caller, interaction_id: uuid.UU
               f"Subject: {original.subject}\nTo: {recipients}")
     body.text = f"{body.text.rstrip()}\n\n{header}\n\n{original.text_body}".lstrip()
     body.html = (f"{body.html}\n<p>{html.escape(header).replace(chr(10), '<br>')}</p>\n"
-                 f"<div>{original.html_body or _text_to_html(original.text_body)}</div>")
+                 f"<div>{original.html_body or text_to_html(original.text_body)}</div>")
     await _check_version(repo, caller, interaction, data.expected_version)
     await _use_draft(repo, caller, interaction, data.draft_id)
-    message = await _outbound(session, caller, interaction=interaction, campaign=campaign, kind=MessageKind.forward,
-                              subject=data.subject or _prefixed("Fwd:", original.subject or interaction.subject),
+    message = await outbound_message(session, caller, interaction=interaction, campaign=campaign, kind=MessageKind.forward,
+                              subject=data.subject or prefixed_subject("Fwd:", original.subject or interaction.subject),
                               body=body, to=to, cc=cc, bcc=bcc, in_reply_to=None, references=[], settings=settings)
     copies = [Attachment(company_id=a.company_id, message_id=message.id, filename=a.filename,
                          content_type=a.content_type, size_bytes=a.size_bytes, storage_key=a.storage_key,
@@ -532,7 +377,7 @@ async def forward(session: AsyncSession, caller: Caller, interaction_id: uuid.UU
               for a in await repo.attachments(caller.company_id, [original.id])]
     for copy in copies:
         await repo.add(copy)
-    await _deliver(session, message)
+    await deliver(session, message)
     return await _sent(session, caller, interaction, message, copies)
 
 
@@ -549,26 +394,26 @@ async def start_interaction(session: AsyncSession, caller: Caller, data: NewInte
         raise Invalid("campaign_id", f"You are not a member of the campaign “{campaign.title}”.")
     if not campaign.enabled:
         raise Invalid("campaign_id", f"The campaign “{campaign.title}” is disabled.")
-    to, cc, bcc = await _recipients(session, caller, campaign, data, data.to)
+    to, cc, bcc = await checked_recipients(session, caller, campaign, data, data.to)
     customer = to[0]
     customer_name = data.customer_name or customer.name
-    values = _values(None, campaign, await _agent_name(session, caller), data.variables, customer.address,
+    values = template_values(None, campaign, await agent_name(session, caller), data.variables, customer.address,
                      customer_name)
-    body = await _body(session, caller, campaign, data, values, template_required=True)
+    body = await compose_body(session, caller, campaign, data, values, template_required=True)
     subject = data.subject or body.subject
     if not subject:
         raise Invalid("subject", "A subject is needed.")
-    await _append_signature(session, caller, campaign, body, values)
+    await append_signature(session, caller, campaign, body, values)
     now = utcnow()
     interaction = await repo.add(Interaction(
         company_id=caller.company_id, campaign_id=campaign.id, direction=Direction.outbound,
         state=InteractionState.assigned, customer_email=customer.address, customer_name=customer_name[:200],
         subject=subject, agent_id=user_id, assigned_at=now, unread=False, last_message_at=now, version=1,
     ))
-    message = await _outbound(session, caller, interaction=interaction, campaign=campaign, kind=MessageKind.new,
+    message = await outbound_message(session, caller, interaction=interaction, campaign=campaign, kind=MessageKind.new,
                               subject=subject, body=body, to=to, cc=cc, bcc=bcc, in_reply_to=None, references=[],
                               settings=settings)
-    await _deliver(session, message)
+    await deliver(session, message)
     _changed(interaction, "interaction.created", {"id": str(interaction.id), "campaign_id": str(campaign.id),
                                                   "state": interaction.state.value})
     return await _sent(session, caller, interaction, message, [])
