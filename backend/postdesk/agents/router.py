@@ -12,6 +12,7 @@ from postdesk.agents.schemas import (
     BreakReasonUpdate,
     PresencePublic,
     PresenceUpdate,
+    WorkspaceCampaign,
 )
 from postdesk.deps import AdminCaller, AgentCaller, SessionDep, SupervisorCaller
 from postdesk.errors import ERROR_RESPONSES
@@ -40,6 +41,13 @@ async def enter_workspace(session: SessionDep, caller: AgentCaller) -> PresenceP
 async def leave_workspace(session: SessionDep, caller: AgentCaller) -> PresencePublic:
     """Log out of the workspace: the agent goes offline."""
     return await service.leave_workspace(session, caller)
+
+
+@router.get("/me/campaigns")
+async def list_my_campaigns(session: SessionDep, caller: AgentCaller) -> list[WorkspaceCampaign]:
+    """The campaigns the caller works (supervisors and admins: all), with their composer rules, reply templates
+    and rendered signature, which the send appends by itself."""
+    return await service.my_campaigns(session, caller)
 
 
 @router.get("/presence")

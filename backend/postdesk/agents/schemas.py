@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from postdesk.agents.models import PresenceState
+from postdesk.templates.models import TemplateKind
 
 ReasonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -48,3 +49,36 @@ class BreakReasonPublic(BaseModel):
     id: uuid.UUID
     name: str
     active: bool
+
+
+class WorkspaceTemplate(BaseModel):
+    """A reply template the agent may write from in this campaign."""
+
+    id: uuid.UUID
+    name: str
+    kind: TemplateKind
+    subject: str
+
+
+class WorkspaceSignature(BaseModel):
+    """The campaign's signature as the send will append it (customer values left empty in this preview)."""
+
+    template_id: uuid.UUID
+    name: str
+    html_body: str
+    text_body: str
+
+
+class WorkspaceCampaign(BaseModel):
+    """A campaign the caller works, with what the composer needs: its rules, templates and signature."""
+
+    id: uuid.UUID
+    title: str
+    enabled: bool
+    allow_free_format: bool
+    require_address_confirmation: bool
+    allow_drafts: bool
+    allow_put_back: bool
+    allow_move: bool
+    templates: list[WorkspaceTemplate]
+    signature: WorkspaceSignature | None

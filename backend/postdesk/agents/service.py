@@ -9,7 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from postdesk.accounts import service as accounts_service
 from postdesk.accounts.caller import Caller
+from postdesk.accounts.models import Role
 from postdesk.agents.models import AgentPresence, BreakReason, PresenceState
 from postdesk.agents.repository import AgentRepository
 from postdesk.agents.schemas import (
@@ -18,9 +20,16 @@ from postdesk.agents.schemas import (
     BreakReasonUpdate,
     PresencePublic,
     PresenceUpdate,
+    WorkspaceCampaign,
+    WorkspaceSignature,
+    WorkspaceTemplate,
 )
+from postdesk.campaigns import service as campaign_service
+from postdesk.campaigns.models import Campaign
 from postdesk.db import utcnow
 from postdesk.errors import Conflict, Forbidden, InvalidFields, NotFound, UnknownReference
+from postdesk.templates import service as template_service
+from postdesk.templates.models import TemplateKind
 from postdesk.uow import enqueue, publish
 
 
@@ -116,6 +125,39 @@ async def assigned_counts(session: AsyncSession, user_ids: Sequence[uuid.UUID]) 
 
 async def lock_presence(session: AsyncSession, user_id: uuid.UUID) -> AgentPresence | None:
     return await AgentRepository(session).presence(user_id, lock=True)
+
+
+# The campaigns an agent works, with what the composer needs
+
+
+async def my_campaigns(session: AsyncSession, caller: Caller) -> list[WorkspaceCampaign]:
+    """Members see their campaigns; supervisors and admins every campaign of the company."""
+    sees_all = caller.role.at_least(Role.supervisor)
+    member_id = None if sees_all else user_of(caller)
+    campaigns = await campaign_service.campaigns_worked_by(session, caller.company_id, member_id)
+    agent = (await accounts_service.get_user(session, caller, caller.user_id)).name if caller.user_id else ""
+    return [await _workspace_campaign(session, caller, campaign, agent) for campaign in campaigns]
+
+
+async def _workspace_campaign(session: AsyncSession, caller: Caller, campaign: Campaign,
+                              agent: str) -> WorkspaceCampaign:
+    available = await template_service.available_to_campaign(session, caller.company_id, campaign.id)
+    # Only reply templates: the composer refuses any other kind.
+    templates = [WorkspaceTemplate(id=t.id, name=t.name, kind=t.kind, subject=t.subject)
+                 for t in available if t.kind is TemplateKind.reply]
+    signature = None
+    if campaign.signature_template_id is not None:
+        template = await template_service.get_template(session, caller, campaign.signature_template_id)
+        # The values a send knows before any customer is chosen; customer fields stay empty in this preview.
+        rendered = template_service.render(template, {"campaign": campaign.title, "agent_name": agent, "agent": agent})
+        signature = WorkspaceSignature(template_id=template.id, name=template.name, html_body=rendered.html_body,
+                                       text_body=rendered.text_body)
+    return WorkspaceCampaign(
+        id=campaign.id, title=campaign.title, enabled=campaign.enabled, allow_free_format=campaign.allow_free_format,
+        require_address_confirmation=campaign.require_address_confirmation, allow_drafts=campaign.allow_drafts,
+        allow_put_back=campaign.allow_put_back, allow_move=campaign.allow_move, templates=templates,
+        signature=signature,
+    )
 
 
 # Break reasons

@@ -56,6 +56,14 @@ class CampaignRepository:
         query = select(Campaign).where(Campaign.company_id == company_id, Campaign.id.in_(list(campaign_ids)))
         return (await self.session.scalars(query.order_by(Campaign.title))).all()
 
+    async def worked_by(self, company_id: uuid.UUID, user_id: uuid.UUID | None) -> Sequence[Campaign]:
+        """The company's campaigns, only those `user_id` is a member of unless it is None."""
+        query = select(Campaign).where(Campaign.company_id == company_id)
+        if user_id is not None:
+            query = query.join(CampaignMember, CampaignMember.campaign_id == Campaign.id).where(
+                CampaignMember.user_id == user_id)
+        return (await self.session.scalars(query.order_by(Campaign.title, Campaign.id))).all()
+
     async def list(
         self, company_id: uuid.UUID, *, group_id: uuid.UUID | None, enabled: bool | None, search: str | None,
         offset: int, limit: int,

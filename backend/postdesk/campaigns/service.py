@@ -298,6 +298,12 @@ async def campaigns_by_id(session: AsyncSession, company_id: uuid.UUID,
     return list(await CampaignRepository(session).many(company_id, campaign_ids))
 
 
+async def campaigns_worked_by(session: AsyncSession, company_id: uuid.UUID,
+                              member_id: uuid.UUID | None) -> list[Campaign]:
+    """The campaigns `member_id` belongs to in this company, by title; every campaign when `member_id` is None."""
+    return list(await CampaignRepository(session).worked_by(company_id, member_id))
+
+
 @server_service.dependents_finder
 async def campaigns_using_server(session: AsyncSession, company_id: uuid.UUID, server_id: uuid.UUID) -> list[Dependent]:
     campaigns = await CampaignRepository(session).using_server(company_id, server_id)

@@ -1078,6 +1078,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agents/me/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List My Campaigns
+         * @description The campaigns the caller works (supervisors and admins: all), with their composer rules, reply templates
+         *     and rendered signature, which the send appends by itself.
+         */
+        get: operations["agents-list_my_campaigns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/presence": {
         parameters: {
             query?: never;
@@ -3891,6 +3912,67 @@ export interface components {
              * Format: date-time
              */
             last_seen_at: string;
+        };
+        /**
+         * WorkspaceCampaign
+         * @description A campaign the caller works, with what the composer needs: its rules, templates and signature.
+         */
+        WorkspaceCampaign: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Allow Free Format */
+            allow_free_format: boolean;
+            /** Require Address Confirmation */
+            require_address_confirmation: boolean;
+            /** Allow Drafts */
+            allow_drafts: boolean;
+            /** Allow Put Back */
+            allow_put_back: boolean;
+            /** Allow Move */
+            allow_move: boolean;
+            /** Templates */
+            templates: components["schemas"]["WorkspaceTemplate"][];
+            signature: components["schemas"]["WorkspaceSignature"] | null;
+        };
+        /**
+         * WorkspaceSignature
+         * @description The campaign's signature as the send will append it (customer values left empty in this preview).
+         */
+        WorkspaceSignature: {
+            /**
+             * Template Id
+             * Format: uuid
+             */
+            template_id: string;
+            /** Name */
+            name: string;
+            /** Html Body */
+            html_body: string;
+            /** Text Body */
+            text_body: string;
+        };
+        /**
+         * WorkspaceTemplate
+         * @description A reply template the agent may write from in this campaign.
+         */
+        WorkspaceTemplate: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            kind: components["schemas"]["TemplateKind"];
+            /** Subject */
+            subject: string;
         };
     };
     responses: never;
@@ -12516,6 +12598,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PresencePublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "agents-list_my_campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceCampaign"][];
                 };
             };
             /** @description Bad Request */

@@ -30,14 +30,36 @@ import { describeError, isApiErrorBody } from "../../errors";
 import { addressesNeedingConfirmation, confirmationMessage } from "../../lib/addresses";
 import { formatDateTime, formatWaiting } from "../../lib/format";
 import { must } from "../../lib/http";
-import { options, useCampaignOptions, useTemplateOptions } from "../../lib/queries";
+import { options, useCampaignOptions } from "../../lib/queries";
 
 type Summary = Schemas["InteractionSummary"];
 type Conversation = Schemas["Conversation"];
 type Message = Schemas["MessagePublic"];
 type PresenceState = Schemas["PresenceState"];
+type WorkspaceCampaign = Schemas["WorkspaceCampaign"];
 
-export function WorkspacePage({ me }: { me: Me }) {
+/** The campaigns the caller works (supervisors: all), with their composer rules, reply templates and signature. */
+function useMyCampaigns() {
+  return useQuery({ queryKey: ["agents", "me", "campaigns"], queryFn: () => must(api.GET("/api/agents/me/campaigns")) });
+}
+
+/** Read-only: the API appends the signature on send, so it is never put in the editable text. */
+function SignaturePreview({ signature }: { signature: WorkspaceCampaign["signature"] | undefined }) {
+  if (!signature) return null;
+  return (
+    <Paper withBorder p="xs" radius="sm" bg="gray.0" aria-label="Signature preview">
+      <Text size="xs" c="dimmed" mb={4}>
+        Signature — added below your text when the email is sent
+      </Text>
+      <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>
+        {signature.text_body}
+      </Text>
+    </Paper>
+  );
+}
+
+// `me` is part of the page contract; campaign visibility by role is decided by the API.
+export function WorkspacePage(_props: { me: Me }) {
   const { "*": rest } = useParams();
   const navigate = useNavigate();
   const selected = rest?.split("/")[0] || null;
@@ -71,7 +93,7 @@ export function WorkspacePage({ me }: { me: Me }) {
           )}
         </Grid.Col>
       </Grid>
-      {composingNew && <NewEmailModal me={me} onClose={() => setComposingNew(false)} onSent={(id) => { setComposingNew(false); open(id); }} />}
+      {composingNew && <NewEmailModal onClose={() => setComposingNew(false)} onSent={(id) => { setComposingNew(false); open(id); }} />}
     </Stack>
   );
 }
@@ -466,6 +488,8 @@ function AddressConfirmation({ address, onOk, onCancel }: { address: string; onO
 function Composer({ conversation, mode, onClose }: { conversation: Conversation; mode: ComposeMode; onClose: () => void }) {
   const queryClient = useQueryClient();
   const rules = conversation.rules;
+  const myCampaigns = useMyCampaigns();
+  const campaign = myCampaigns.data?.find((c) => c.id === conversation.interaction.campaign_id);
   const forward = mode === "forward";
   const draft = conversation.drafts.find((d) => (forward ? d.kind === "forward" : d.kind === "reply"));
   const subject = conversation.interaction.subject;
@@ -555,9 +579,7 @@ function Composer({ conversation, mode, onClose }: { conversation: Conversation;
             This campaign allows template-based emails only.
           </Text>
         )}
-        <Text size="xs" c="dimmed">
-          The campaign's signature is added below your text when the email is sent.
-        </Text>
+        <SignaturePreview signature={campaign?.signature} />
         <Group justify="flex-end">
           {rules?.allow_drafts && (
             <Button variant="default" onClick={() => saveDraft.mutate()} loading={saveDraft.isPending}>
@@ -594,18 +616,14 @@ function Composer({ conversation, mode, onClose }: { conversation: Conversation;
   );
 }
 
-function NewEmailModal({ me, onClose, onSent }: { me: Me; onClose: () => void; onSent: (interactionId: string) => void }) {
-  const tray = useQuery({ queryKey: ["tray"], queryFn: () => must(api.GET("/api/agents/me/tray")) });
-  const isSupervisor = me.role !== "agent";
-  const campaigns = useCampaignOptions();
-  // Agents cannot list campaigns; they start from the campaigns of their tray.
-  const campaignChoices = isSupervisor
-    ? options(campaigns.data?.items, (c) => c.title)
-    : Array.from(new Map((tray.data?.items ?? []).filter((i) => i.campaign_id).map((i) => [i.campaign_id!, i.campaign_name ?? ""])).entries()).map(([value, label]) => ({ value, label }));
+export function NewEmailModal({ onClose, onSent }: { onClose: () => void; onSent: (interactionId: string) => void }) {
+  const myCampaigns = useMyCampaigns();
+  // A new email can only start in an enabled campaign the caller works.
+  const campaignChoices = options(myCampaigns.data?.filter((c) => c.enabled), (c) => c.title);
   const [campaignId, setCampaignId] = useState<string | null>(null);
-  const templates = useTemplateOptions("reply");
   const [values, setValues] = useState({ to: "", cc: "", subject: "", text: "", template_id: null as string | null, customer_name: "" });
-  const campaign = campaigns.data?.items.find((c) => c.id === campaignId);
+  const campaign = myCampaigns.data?.find((c) => c.id === campaignId);
+  const freeFormat = campaign?.allow_free_format ?? true;
   const send = useConfirmedSend(campaign?.require_address_confirmation ?? true, (confirmed) =>
     must(
       api.POST("/api/interactions", {
@@ -630,7 +648,7 @@ function NewEmailModal({ me, onClose, onSent }: { me: Me; onClose: () => void; o
     }
   }, [send.mutation.data, onSent]);
   const problems = send.mutation.error && !send.apiAddress ? describeError(send.mutation.error) : null;
-  const templateChoices = (templates.data?.items ?? []).filter((t) => t.campaign_id === null || t.campaign_id === campaignId);
+  const templateChoices = (campaign?.templates ?? []).map((t) => ({ value: t.id, label: t.subject ? `${t.name} — ${t.subject}` : t.name }));
   const confirmed = send.asking?.confirmed ?? [];
   return (
     <Modal opened onClose={onClose} title="New email" size="lg" centered>
@@ -641,19 +659,42 @@ function NewEmailModal({ me, onClose, onSent }: { me: Me; onClose: () => void; o
               {problems.message}
             </Alert>
           )}
-          <Select label="Campaign" required data={campaignChoices} value={campaignId} onChange={setCampaignId} error={problems?.fields.campaign_id} searchable nothingFoundMessage="No campaign available" />
+          <Select
+            label="Campaign"
+            required
+            data={campaignChoices}
+            value={campaignId}
+            onChange={(id) => {
+              // Templates belong to a campaign: a new campaign clears the choice.
+              setCampaignId(id);
+              setValues((v) => ({ ...v, template_id: null }));
+            }}
+            error={problems?.fields.campaign_id}
+            searchable
+            nothingFoundMessage="No campaign available"
+          />
           <TextInput label="To" required value={values.to} onChange={(e) => { const to = e.currentTarget.value; setValues((v) => ({ ...v, to })); }} error={problems?.fields.to} />
           <TextInput label="Customer name" value={values.customer_name} onChange={(e) => { const customer_name = e.currentTarget.value; setValues((v) => ({ ...v, customer_name })); }} />
           <TextInput label="Cc" value={values.cc} onChange={(e) => { const cc = e.currentTarget.value; setValues((v) => ({ ...v, cc })); }} error={problems?.fields.cc} />
           <TextInput label="Subject" value={values.subject} onChange={(e) => { const subject = e.currentTarget.value; setValues((v) => ({ ...v, subject })); }} error={problems?.fields.subject} />
-          {isSupervisor && (
-            <Select label="Template" placeholder="No template" data={templateChoices.map((t) => ({ value: t.id, label: t.name }))} value={values.template_id} onChange={(template_id) => setValues((v) => ({ ...v, template_id }))} clearable error={problems?.fields.template_id} />
-          )}
-          {campaign && !campaign.allow_free_format ? (
+          <Select
+            label="Template"
+            placeholder={!campaign ? "Choose a campaign first" : freeFormat ? "No template (free text)" : "Choose a template"}
+            data={templateChoices}
+            value={values.template_id}
+            onChange={(template_id) => setValues((v) => ({ ...v, template_id }))}
+            clearable={freeFormat}
+            required={!freeFormat}
+            disabled={!campaign}
+            error={problems?.fields.template_id}
+            nothingFoundMessage="This campaign has no template"
+          />
+          {!freeFormat ? (
             <Text size="xs" c="dimmed">This campaign allows template-based emails only.</Text>
           ) : (
             <Textarea label="Message" autosize minRows={5} value={values.text} onChange={(e) => { const text = e.currentTarget.value; setValues((v) => ({ ...v, text })); }} error={problems?.fields.text_body} />
           )}
+          <SignaturePreview signature={campaign?.signature} />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
