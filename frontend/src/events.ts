@@ -14,6 +14,8 @@ export const INVALIDATES: Record<string, string[][]> = {
   "user.created": [["users"]],
   "user.updated": [["users"], ["me"]],
   "email_server.changed": [["email-servers"]],
+  "campaign.changed": [["campaigns"], ["agents", "me", "campaigns"]],
+  "template.changed": [["templates"], ["agents", "me", "campaigns"]],
   "system.job_check.completed": [["system"]],
   "agent.presence": [["presence"]],
   "break_reason.changed": [["break-reasons"]],
@@ -26,6 +28,10 @@ export const INVALIDATES: Record<string, string[][]> = {
   "interaction.removed": [["tray"], ["interactions"]],
   "interaction.read": [["tray"]],
   "interaction.message_received": [["tray"], ["interactions"], ["conversation"]],
+  // Delivery results reach the author's open conversation (sending → sent / failed / retrying).
+  "message.sent": [["conversation"]],
+  "message.failed": [["conversation"]],
+  "message.retry_scheduled": [["conversation"]],
 };
 
 export function useEventStream(onEvent?: (event: ServerEvent) => void) {
