@@ -15,10 +15,8 @@ new sync position; when a message fails it is retried alone and quarantined afte
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 import structlog
@@ -30,7 +28,7 @@ from postdesk.inbound import service
 from postdesk.inbound.models import InboundMailbox, MailboxStatus
 from postdesk.inbound.repository import InboundRepository
 from postdesk.mail.connection import MailServer, Security
-from postdesk.mail.errors import ConnectionFailed, ServerError
+from postdesk.mail.errors import ServerError
 from postdesk.mail.imap import ImapMailbox, uid_set
 from postdesk.mail.pop3 import Pop3Mailbox
 from postdesk.mail.retry import backoff_delays
@@ -44,9 +42,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
-SIZE_WINDOW = 200  # UIDs per size listing (see WindowedImapMailbox._sizes_above)
-_UID = re.compile(rb"UID (\d+)")
-_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 class MailboxGone(Exception):
@@ -73,59 +68,6 @@ class Incoming:
     protocol: IncomingProtocol
     folder: str
     after_fetch: AfterFetch
-
-
-class WindowedImapMailbox(ImapMailbox):
-    async def first_uid_since(self, day: date) -> int | None:
-        """The lowest UID of mail received on or after `day` (UID SEARCH SINCE), None when there is none."""
-        response = await self._call(self._connected.uid_search("SINCE", day.strftime("%d-%b-%Y"), charset=None))
-        uids = [int(token) for line in response.lines if isinstance(line, (bytes, bytearray))
-                and line.startswith(b"SEARCH") for token in line.split()[1:] if token.isdigit()]
-        return min(uids) if uids else None
-
-    async def _sizes_above(self, last_uid: int) -> dict[int, int]:
-        """The adapter's size listing, asked in UID windows up to the folder's UIDNEXT, then `n:*`.
-
-        One "UID FETCH n:* (RFC822.SIZE)" over a 10,000-message folder arrives as one burst of
-        lines that aioimaplib 2.0 parses recursively (RecursionError): bounded windows keep
-        each answer small. The adapter should window this itself; until then, done here.
-        """
-        sizes: dict[int, int] = {}
-        start = last_uid + 1
-        top = (self.folder.uidnext - 1) if self.folder is not None and self.folder.uidnext else 0
-        while start <= top:
-            end = min(start + SIZE_WINDOW - 1, top)
-            response = await self._call(self._connected.uid("fetch", f"{start}:{end}", "(UID RFC822.SIZE)"))
-            for line in response.lines:
-                if isinstance(line, (bytes, bytearray)):
-                    uid, size = _UID.search(line), _SIZE.search(line)
-                    if uid and size and start <= int(uid.group(1)) <= end:
-                        sizes[int(uid.group(1))] = int(size.group(1))
-            start = end + 1
-        sizes.update(await super()._sizes_above(max(last_uid, start - 1)))  # mail that arrived since SELECT
-        return sizes
-
-    @property
-    def disconnected(self) -> bool:
-        client = self._client
-        transport = client.protocol.transport if client is not None else None
-        return transport is None or transport.is_closing()
-
-    async def wait_for_mail_or_disconnect(self, timeout: float) -> bool:
-        """`wait_for_new_mail`, but a connection the server closed (e.g. BYE after its folder was recreated)
-        is noticed within a second instead of at the end of the IDLE period."""
-        waiting = asyncio.create_task(self.wait_for_new_mail(timeout=timeout))
-        try:
-            while True:
-                done, _ = await asyncio.wait({waiting}, timeout=0.5)
-                if done:
-                    return waiting.result()
-                if self.disconnected:
-                    raise ConnectionFailed("the server closed the connection")
-        finally:
-            if not waiting.done():
-                waiting.cancel()
-                await asyncio.gather(waiting, return_exceptions=True)
 
 
 class MailboxFetcher:
@@ -213,7 +155,7 @@ class MailboxFetcher:
 
     async def _run_imap(self, incoming: Incoming) -> None:
         mailbox = await self._mailbox(incoming.folder)
-        async with WindowedImapMailbox(
+        async with ImapMailbox(
             incoming.server, guard=self.runtime.network_guard, idle_reissue_seconds=self.settings.inbound_idle_seconds,
             poll_seconds=self.settings.inbound_poll_seconds, fetch_batch_size=self.settings.inbound_batch_size,
             max_message_bytes=MAX_MESSAGE_BYTES,
@@ -226,20 +168,15 @@ class MailboxFetcher:
                 await self._sync_imap(imap, incoming, mailbox)
                 self._healthy()
                 await self._report(MailboxStatus.ok, "")
-                # SELECT is a synchronous command in aioimaplib: an EXISTS the server sends during it is
-                # kept, whereas one sent during a FETCH/SEARCH is dropped and never repeated in IDLE.
-                # So mail that arrived while syncing shows here as a moved UIDNEXT.
-                fresh = await imap.select(incoming.folder)
-                unchanged = fresh.uidvalidity == state.uidvalidity and fresh.uidnext == state.uidnext
-                if unchanged and fresh.uidnext is not None:
-                    await imap.wait_for_mail_or_disconnect(self.settings.inbound_idle_seconds)
-                    # Selecting again also notices a folder recreated meanwhile (servers need not announce it).
-                    fresh = await imap.select(incoming.folder)
-                state = fresh
+                # The adapter also wakes for mail that arrived during the sync, and raises at once when
+                # the server closes the connection (e.g. BYE after its folder was recreated).
+                await imap.wait_for_new_mail(timeout=self.settings.inbound_idle_seconds)
+                # Selecting again notices a folder recreated meanwhile (servers need not announce it).
+                state = await imap.select(incoming.folder)
                 if state.uidvalidity != mailbox.uidvalidity:
                     mailbox = await self._position(imap, mailbox, state.uidvalidity)
 
-    async def _position(self, imap: WindowedImapMailbox, mailbox: InboundMailbox, uidvalidity: int) -> InboundMailbox:
+    async def _position(self, imap: ImapMailbox, mailbox: InboundMailbox, uidvalidity: int) -> InboundMailbox:
         """Start (first sync) or restart (UIDVALIDITY changed) the folder's sync position."""
         if mailbox.uidvalidity == uidvalidity:
             return mailbox
@@ -259,7 +196,7 @@ class MailboxFetcher:
         assert fresh is not None
         return fresh
 
-    async def _sync_imap(self, imap: WindowedImapMailbox, incoming: Incoming, mailbox: InboundMailbox) -> None:
+    async def _sync_imap(self, imap: ImapMailbox, incoming: Incoming, mailbox: InboundMailbox) -> None:
         assert mailbox.uidvalidity is not None
         batch: list[Fetched] = []
         async for message in imap.fetch_new(mailbox.last_uid):
@@ -274,7 +211,7 @@ class MailboxFetcher:
             await self._take(batch, mailbox)
             await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
 
-    async def _finish_after_fetch(self, imap: WindowedImapMailbox, incoming: Incoming, uidvalidity: int | None) -> None:
+    async def _finish_after_fetch(self, imap: ImapMailbox, incoming: Incoming, uidvalidity: int | None) -> None:
         """Mark seen / delete on the server what is committed and not yet done (also after a crash)."""
         async with self.runtime.session_maker() as session:
             pending = await InboundRepository(session).pending_after_fetch(self.server_id, incoming.folder, uidvalidity)

@@ -5,6 +5,15 @@ The inbound fetcher keeps, per folder, the UIDVALIDITY and the last UID it store
 was recreated and must be resynced), streams messages above the last UID in bounded batches, marks
 or deletes them once stored, then waits in IDLE until the server announces new mail. IDLE is
 re-issued before servers drop it (29 minutes by RFC 2177); servers without IDLE are polled.
+
+Three aioimaplib 2.0 behaviours are worked around here, so callers need not know them:
+- a single "UID FETCH n:* (RFC822.SIZE)" over ~10,000 messages makes its parser recurse too deep
+  (RecursionError): sizes are listed in windows of `size_window` UIDs;
+- an EXISTS the server sends during FETCH/SEARCH/STORE is dropped and never repeated: before each
+  IDLE (or poll) the folder is selected again, and a UIDNEXT above what was already seen counts as
+  new mail;
+- a server closing the connection during IDLE would only be noticed when the IDLE period ends: the
+  connection's loss is watched and ends the wait at once with ConnectionFailed.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import re
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from types import TracebackType
 from typing import NamedTuple, Self
 
@@ -31,6 +41,7 @@ from postdesk.mail.connection import (
 )
 from postdesk.mail.errors import (
     AuthenticationFailed,
+    ConnectionFailed,
     FolderNotFound,
     ProtocolError,
     ServerError,
@@ -42,6 +53,7 @@ from postdesk.net import NetworkGuard, VettedHost
 IDLE_REISSUE_SECONDS = 25 * 60  # below the 29 minutes after which servers may end an IDLE
 POLL_SECONDS = 60.0  # for servers without IDLE
 FETCH_BATCH_SIZE = 25
+SIZE_WINDOW = 200  # UIDs per size listing: keeps each answer small enough for aioimaplib's parser
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 
 _FETCH_START = re.compile(rb"^\d+ FETCH \(")
@@ -77,6 +89,7 @@ class ImapMailbox:
         poll_seconds: float = POLL_SECONDS,
         fetch_batch_size: int = FETCH_BATCH_SIZE,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        size_window: int = SIZE_WINDOW,
     ) -> None:
         self.server = server
         self.guard = guard
@@ -84,8 +97,11 @@ class ImapMailbox:
         self.poll_seconds = poll_seconds
         self.fetch_batch_size = fetch_batch_size
         self.max_message_bytes = max_message_bytes
+        self.size_window = size_window
         self._client: _GuardedImapClient | None = None
         self.folder: FolderState | None = None
+        self._folder_name: str | None = None  # the encoded name of the selected folder
+        self._seen_uidnext: int | None = None  # above every UID the caller has been shown
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -141,6 +157,8 @@ class ImapMailbox:
         if response.result != "OK":
             raise FolderNotFound(_text(response.lines))
         state = self.folder = _folder_state(_byte_lines(response.lines))
+        self._folder_name = encode_mailbox_name(folder)
+        self._seen_uidnext = state.uidnext
         if expected_uidvalidity is not None and state.uidvalidity != expected_uidvalidity:
             raise UidValidityChanged(expected_uidvalidity, state.uidvalidity)
         return state
@@ -165,6 +183,27 @@ class ImapMailbox:
                     yield FetchedMessage(uid, headers[uid], sizes[uid], oversized=True)
                 # else: expunged meanwhile by another client; nothing to store
 
+    async def first_uid_since(self, day: date) -> int | None:
+        """The lowest UID of mail received on or after `day` (UID SEARCH SINCE), None when there is none."""
+        response = await self._call(
+            self._connected.uid_search("SINCE", day.strftime("%d-%b-%Y"), charset=None)
+        )
+        _expect_ok(response, "UID SEARCH")
+        uids = [
+            int(token)
+            for line in _byte_lines(response.lines)
+            if line.startswith(b"SEARCH")
+            for token in line.split()[1:]
+            if token.isdigit()
+        ]
+        return min(uids) if uids else None
+
+    @property
+    def disconnected(self) -> bool:
+        """True once the connection is gone (closed by us or the server, or never opened)."""
+        client = self._client
+        return client is None or client.lost.is_set()
+
     async def mark_seen(self, uids: Iterable[int]) -> None:
         await self._store(uids, r"(\Seen)")
 
@@ -184,6 +223,9 @@ class ImapMailbox:
         """Wait until the server announces new mail (True) or `timeout` seconds pass (False).
 
         Uses IDLE, re-issued every `idle_reissue_seconds`; polls with NOOP when IDLE is missing.
+        Mail that arrived while other commands ran (announcements aioimaplib drops) counts as new:
+        before each IDLE or poll the folder is selected again and its UIDNEXT compared. A
+        connection the server closes meanwhile raises ConnectionFailed at once.
         """
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -191,6 +233,8 @@ class ImapMailbox:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 return False
+            if await self._arrived_unannounced():
+                return True
             if self.supports_idle:
                 if await self._idle_once(_at_most(self.idle_reissue_seconds, remaining)):
                     return True
@@ -211,6 +255,8 @@ class ImapMailbox:
     def _connected(self) -> _GuardedImapClient:
         if self._client is None:
             raise ServerError("not connected")
+        if self._client.lost.is_set():  # aioimaplib would wait a whole timeout for an answer
+            raise ConnectionFailed("the server closed the connection")
         return self._client
 
     async def _call[T](self, awaitable: Awaitable[T]) -> T:
@@ -227,14 +273,45 @@ class ImapMailbox:
             raise server_error(exc, self.server.timeout) from exc
 
     async def _sizes_above(self, last_uid: int) -> dict[int, int]:
-        response = await self._call(self._connected.uid("fetch", f"{last_uid + 1}:*", "(UID RFC822.SIZE)"))
+        """UID -> size above `last_uid`: windows up to the selected folder's UIDNEXT, then "n:*"
+        for mail that arrived since SELECT (one "n:*" over thousands of messages breaks aioimaplib)."""
+        sizes: dict[int, int] = {}
+        start = last_uid + 1
+        top = (self.folder.uidnext - 1) if self.folder is not None and self.folder.uidnext else 0
+        while start <= top:
+            end = min(start + max(self.size_window, 1) - 1, top)
+            sizes.update(await self._sizes_in(f"{start}:{end}", start, end))
+            start = end + 1
+        # Then what arrived since SELECT; "n:*" always includes the last message, hence the filter.
+        sizes.update(await self._sizes_in(f"{start}:*", start, None))
+        if sizes:
+            self._seen_uidnext = max(self._seen_uidnext or 0, max(sizes) + 1)
+        return sizes
+
+    async def _sizes_in(self, uids: str, lowest: int, highest: int | None) -> dict[int, int]:
+        response = await self._call(self._connected.uid("fetch", uids, "(UID RFC822.SIZE)"))
         _expect_ok(response, "UID FETCH")
         sizes: dict[int, int] = {}
         for text, _literal in _fetch_items(response.lines):
             uid, size = _UID.search(text), _SIZE.search(text)
-            if uid and size and int(uid.group(1)) > last_uid:  # "n:*" always includes the last message
+            if uid and size and lowest <= int(uid.group(1)) <= (highest or int(uid.group(1))):
                 sizes[int(uid.group(1))] = int(size.group(1))
         return sizes
+
+    async def _arrived_unannounced(self) -> bool:
+        """Select the folder again: True when UIDNEXT moved past what the caller was shown, or the
+        folder was recreated (aioimaplib drops an EXISTS that arrives during FETCH/SEARCH/STORE)."""
+        if self._folder_name is None or self.folder is None:
+            return False
+        before, seen = self.folder, self._seen_uidnext
+        response = await self._call(self._connected.select(self._folder_name))
+        if response.result != "OK":
+            raise FolderNotFound(_text(response.lines))
+        fresh = self.folder = _folder_state(_byte_lines(response.lines))
+        self._seen_uidnext = max(seen or 0, fresh.uidnext or 0) or None
+        if fresh.uidvalidity != before.uidvalidity:
+            return True  # the caller's next select() says so
+        return fresh.uidnext is not None and seen is not None and fresh.uidnext > seen
 
     async def _fetch_literals(self, uids: list[int], item: str) -> dict[int, bytes]:
         response = await self._call(self._connected.uid("fetch", uid_set(uids), f"(UID {item})"))
@@ -259,18 +336,34 @@ class ImapMailbox:
         _drain(client.protocol.idle_queue)  # pushes left over from an earlier IDLE are stale
         # aioimaplib waits for the server's "+ idling" without a limit: a dead link would hang here.
         idle = await self._call(asyncio.wait_for(client.idle_start(timeout=period), self.server.timeout))
+        lost = asyncio.ensure_future(client.lost.wait())
         try:
             while client.has_pending_idle():
-                pushed = await self._call(client.wait_server_push(timeout=period + self.server.timeout))
+                push = asyncio.ensure_future(client.wait_server_push(timeout=period + self.server.timeout))
+                await asyncio.wait({push, lost}, return_when=asyncio.FIRST_COMPLETED)
+                if not push.done():
+                    # aioimaplib would only notice at the end of the period (or wait for a DONE answer).
+                    push.cancel()
+                    await asyncio.gather(push, return_exceptions=True)
+                    raise ConnectionFailed("the server closed the connection")
+                pushed = await self._call(push)
                 if pushed == STOP_WAIT_SERVER_PUSH:
                     return False
                 if any(_EXISTS.match(line) for line in _byte_lines(pushed)):
                     return True
+                if lost.done():
+                    raise ConnectionFailed("the server closed the connection")
             return False
         finally:
-            if client.has_pending_idle():
-                client.idle_done()
-            await self._call(asyncio.wait_for(idle, self.server.timeout))
+            lost.cancel()
+            await asyncio.gather(lost, return_exceptions=True)
+            if client.lost.is_set():
+                idle.cancel()  # no answer to DONE will ever come
+                await asyncio.gather(idle, return_exceptions=True)
+            else:
+                if client.has_pending_idle():
+                    client.idle_done()
+                await self._call(asyncio.wait_for(idle, self.server.timeout))
 
     async def _poll_once(self) -> bool:
         response = await self._call(self._connected.noop())
@@ -284,6 +377,7 @@ class _GuardedImapClient(aioimaplib.IMAP4):
         self, vetted: VettedHost, port: int, implicit_tls: ssl.SSLContext | None, timeout: float
     ) -> None:
         self._vetted = vetted
+        self.lost = asyncio.Event()  # set when the transport closes, whoever closed it
         super().__init__(host=vetted.hostname, port=port, timeout=timeout, ssl_context=implicit_tls)
 
     def create_client(  # aioimaplib hook, called from __init__
@@ -295,7 +389,7 @@ class _GuardedImapClient(aioimaplib.IMAP4):
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         running_loop = loop or asyncio.get_running_loop()
-        self.protocol = aioimaplib.IMAP4ClientProtocol(running_loop, conn_lost_cb)
+        self.protocol = aioimaplib.IMAP4ClientProtocol(running_loop, lambda _exc: self.lost.set())
         self._client_task = running_loop.create_task(self._open(running_loop, port, ssl_context))
 
     async def _open(
