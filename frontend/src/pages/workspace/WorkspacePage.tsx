@@ -573,7 +573,7 @@ function Composer({ conversation, mode, onClose }: { conversation: Conversation;
           nothingFoundMessage="This campaign has no template"
         />
         {freeFormat ? (
-          <Textarea label="Message" autosize minRows={5} value={values.text} onChange={(e) => set("text", e.currentTarget.value)} error={problems?.fields.text_body ?? problems?.fields.html_body} description={values.template_id ? "Added before the template's text." : undefined} />
+          <Textarea label="Message" autosize minRows={5} value={values.text} onChange={(e) => set("text", e.currentTarget.value)} error={problems?.fields.text_body ?? problems?.fields.html_body} description={values.template_id ? "Replaces the template's text (the template still gives the subject). Leave empty to send the template." : undefined} />
         ) : (
           <Text size="xs" c="dimmed">
             This campaign allows template-based emails only.
