@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "backend"))
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from postdesk.inbound.fetcher import WindowedImapMailbox
+from postdesk.mail.imap import ImapMailbox
 from postdesk.inbound.models import InboundMail
 from postdesk.mail.connection import MailServer, Security
 from postdesk.net import NetworkGuard
@@ -116,7 +116,7 @@ def peak_rss_mb() -> float:
 async def raw_fetch(server: MailServer, guard: NetworkGuard, batch: int) -> tuple[int, int, float]:
     started = time.perf_counter()
     count = size = 0
-    async with WindowedImapMailbox(server, guard=guard, fetch_batch_size=batch) as mailbox:
+    async with ImapMailbox(server, guard=guard, fetch_batch_size=batch) as mailbox:
         await mailbox.select("INBOX")
         async for fetched in mailbox.fetch_new(0):
             count += 1
