@@ -29,12 +29,13 @@ from postdesk.ratings.router import routers as rating_routers
 from postdesk.runtime import Runtime
 from postdesk.servers.router import router as servers_router
 from postdesk.settings import Settings, get_settings
+from postdesk.supervision.router import router as supervision_router
 from postdesk.system.router import routers as system_routers
 from postdesk.templates.router import router as templates_router
 
 ROUTERS = [*account_routers, servers_router, *system_routers, events_router, *campaign_routers, templates_router,
            email_groups_router, blacklist_router, channel_filters_router, inbound_router,
-           agents_router, *interaction_routers, *rating_routers, *notification_routers]
+           agents_router, *interaction_routers, *rating_routers, *notification_routers, supervision_router]
 
 
 def operation_id(route: APIRoute) -> str:

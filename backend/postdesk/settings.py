@@ -85,9 +85,16 @@ class Settings(BaseSettings):
     inbound_lock_seconds: float = Field(default=30, gt=0, le=600, description="Lease of a mailbox's fetch lock "
                                         "in production; renewed at a third of it.")
     inbound_batch_size: int = Field(default=25, ge=1, le=500, description="Messages fetched per IMAP round trip.")
+    inbound_parse_processes: int = Field(default=1, ge=0, le=32, description="Processes that parse fetched "
+                                         "mail beside this one (0: a thread of this process, sharing its CPU).")
     inbound_max_attempts: int = Field(default=3, ge=1, le=20, description="Tries per message before quarantine.")
     inbound_max_backoff_seconds: float = Field(default=300, gt=0, le=3600, description="Longest pause between "
                                                "reconnection attempts to a failing mailbox.")
+    # A failing mailbox is told to its campaigns' email groups once per outage (postdesk.inbound.alerts).
+    inbound_alert_after_failures: int = Field(default=10, ge=1, le=1000, description="A failing mailbox is "
+                                              "told to its email groups after this many failures in a row...")
+    inbound_alert_after_minutes: float = Field(default=15, gt=0, le=7 * 24 * 60, description="...or after "
+                                               "failing for this many minutes, whichever comes first.")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
 

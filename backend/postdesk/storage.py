@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +18,7 @@ from typing import Protocol
 
 class BlobStore(Protocol):
     async def put(self, data: bytes) -> str: ...
+    async def put_many(self, items: list[bytes]) -> list[str]: ...
     async def get(self, key: str) -> bytes: ...
     async def exists(self, key: str) -> bool: ...
 
@@ -30,6 +32,9 @@ def content_key(data: bytes) -> str:
     return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
 
 
+_KEY = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
+
+
 class LocalBlobStore:
     """Files under a directory; writes are atomic (temporary file, fsync, rename)."""
 
@@ -37,15 +42,27 @@ class LocalBlobStore:
         self.root = root
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        # Only keys this store made: nothing else (no "..", no absolute path) can name a file.
+        if not _KEY.fullmatch(key):
             raise BlobNotFound(key)
-        return path
+        return self.root / key
 
     async def put(self, data: bytes) -> str:
         key = content_key(data)
         await asyncio.to_thread(self._write, key, data)
         return key
+
+    async def put_many(self, items: list[bytes]) -> list[str]:
+        """Store several blobs with one hand-off to a thread (a fetched batch: messages and attachments)."""
+        return await asyncio.to_thread(self._write_many, items)
+
+    def _write_many(self, items: list[bytes]) -> list[str]:
+        keys = []
+        for data in items:
+            key = content_key(data)
+            self._write(key, data)
+            keys.append(key)
+        return keys
 
     def _write(self, key: str, data: bytes) -> None:
         path = self._path(key)

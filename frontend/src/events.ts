@@ -11,23 +11,29 @@ export interface ServerEvent {
 
 // Which cached queries an event makes stale (by query-key prefix).
 export const INVALIDATES: Record<string, string[][]> = {
-  "user.created": [["users"]],
-  "user.updated": [["users"], ["me"]],
+  "user.created": [["users"], ["supervision"]],
+  "user.updated": [["users"], ["me"], ["supervision"]],
   "email_server.changed": [["email-servers"]],
-  "campaign.changed": [["campaigns"], ["agents", "me", "campaigns"]],
+  "campaign.changed": [["campaigns"], ["agents", "me", "campaigns"], ["supervision"]],
   "template.changed": [["templates"], ["agents", "me", "campaigns"]],
   "system.job_check.completed": [["system"]],
-  "agent.presence": [["presence"]],
+  "agent.presence": [["presence"], ["supervision"]],
   "break_reason.changed": [["break-reasons"]],
   // The workspace: the tray, search results and an open conversation follow every change.
-  "interaction.created": [["tray"], ["interactions"]],
-  "interaction.queued": [["tray"], ["interactions"]],
+  "interaction.created": [["tray"], ["interactions"], ["supervision"]],
+  "interaction.queued": [["tray"], ["interactions"], ["supervision"]],
   "interaction.offered": [["tray"]],
   "interaction.offer_withdrawn": [["tray"]],
-  "interaction.assigned": [["tray"], ["interactions"]],
+  "interaction.assigned": [["tray"], ["interactions"], ["supervision"]],
   "interaction.removed": [["tray"], ["interactions"]],
   "interaction.read": [["tray"]],
-  "interaction.message_received": [["tray"], ["interactions"], ["conversation"]],
+  "interaction.message_received": [["tray"], ["interactions"], ["conversation"], ["supervision"]],
+  // Supervision follows every queue and tray change (supervisors receive these for the whole company).
+  "interaction.put_back": [["supervision"]],
+  "interaction.moved": [["supervision"]],
+  "interaction.closed": [["supervision"]],
+  "queue.changed": [["supervision"]],
+  "inbound.quarantined": [["inbound"]],
   // Delivery results reach the author's open conversation (sending → sent / failed / retrying).
   "message.sent": [["conversation"]],
   "message.failed": [["conversation"]],

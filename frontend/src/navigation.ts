@@ -16,6 +16,8 @@ export const NAV_ITEMS: NavItem[] = [
   { path: "/email-groups", label: "Email groups", roles: ["admin"] },
   { path: "/blacklist", label: "Blacklist", roles: ["admin"] },
   { path: "/people", label: "Users & teams", roles: ["admin"] },
+  { path: "/break-reasons", label: "Break reasons", roles: ["admin"] },
+  { path: "/incoming-mail", label: "Incoming mail", roles: ["admin"] },
   { path: "/system", label: "System status", roles: ["admin"] },
 ];
 

@@ -121,8 +121,7 @@ async def _refusal(session: AsyncSession, *, interaction: Interaction, message: 
                    settings: Settings):
     if interaction.campaign_id is None:
         return "no campaign"
-    campaigns = await campaign_service.campaigns_by_id(session, interaction.company_id, [interaction.campaign_id])
-    campaign = campaigns[0] if campaigns else None
+    campaign = await campaign_service.loaded_campaign(session, interaction.company_id, interaction.campaign_id)
     if campaign is None or campaign.auto_reply_template_id is None:
         return "the campaign has no auto-reply"
     sender = parsed.sender.address if parsed.sender else (message.from_address or interaction.customer_email)

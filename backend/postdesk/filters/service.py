@@ -69,19 +69,29 @@ def _evaluate(rules: list[_Rule], message: ParsedMessage, delivered_to: list[str
 
 async def choose_campaign(
     session: AsyncSession, *, company_id: uuid.UUID, server_id: uuid.UUID, message: ParsedMessage,
-    delivered_to: list[str] | None = None,
+    delivered_to: list[str] | None = None, cache: dict | None = None,
 ) -> ChannelDecision:
     """Pick the campaign for a message received on `server_id`. Disabled campaigns are not skipped:
-    the caller decides what to do with mail for them."""
+    the caller decides what to do with mail for them.
+
+    `cache`: a dict the caller keeps for one transaction (a fetched batch): the server's filters and
+    default campaign are then read once, not for every message.
+    """
     repo = FilterRepository(session)
-    rules = [_Rule(f.id, f.field, f.match, f.value, f.enabled, f.campaign_id)
-             for f in await repo.filters(company_id, server_id)]
+    cache = {} if cache is None else cache
+    key = (company_id, server_id)
+    if ("rules", key) not in cache:
+        cache[("rules", key)] = [_Rule(f.id, f.field, f.match, f.value, f.enabled, f.campaign_id)
+                                 for f in await repo.filters(company_id, server_id)]
+    rules = cache[("rules", key)]
     if any(rule.enabled for rule in rules):
         # Regexes and HTML-to-text are CPU work: keep them off the event loop.
         rule = await asyncio.to_thread(_evaluate, rules, message, delivered_to)
         if rule is not None:
             return ChannelDecision(rule.campaign_id, rule.id, "filter")
-    default_id = await _effective_default(session, repo, company_id, server_id)
+    if ("default", key) not in cache:
+        cache[("default", key)] = await _effective_default(session, repo, company_id, server_id)
+    default_id = cache[("default", key)]
     if default_id is not None:
         return ChannelDecision(default_id, None, "default")
     return ChannelDecision(None, None, "no campaign")

@@ -6,10 +6,15 @@ client may have read the mail), in bounded batches; then IDLE until the server a
 server has no IDLE. A changed UIDVALIDITY restarts the folder from UID 1; the ledger drops what
 was already taken (same Message-ID and bytes). POP3: poll, take the UIDLs not in the ledger.
 
-Per batch: parse and store blobs concurrently, then one transaction records the messages and the
-new sync position; when a message fails it is retried alone and quarantined after
-`inbound_max_attempts`. Only after the commit are messages marked seen or deleted on the server
-(rows record it, so a crash in between is finished on the next connection).
+Per batch: parse (in the process pool of `inbound.parsing`) and store blobs, then one transaction
+records the messages and the new sync position, with the look-ups done once per batch; when a
+message fails it is retried alone and quarantined after `inbound_max_attempts`. Only after the
+commit are messages marked seen or deleted on the server (rows record it, so a crash in between is
+finished on the next connection).
+
+IMAP batches go through a two-stage pipeline: while batch N is recorded, batch N+1 is fetched and
+parsed. Batches are still committed strictly in order, one at a time, so the sync position only
+ever covers what is committed; mark-seen/delete runs between fetches on the one IMAP connection.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from postdesk.db import utcnow
 from postdesk.inbound import service
 from postdesk.inbound.models import InboundMailbox, MailboxStatus
 from postdesk.inbound.repository import InboundRepository
+from postdesk.interactions import intake
 from postdesk.mail.connection import MailServer, Security
 from postdesk.mail.errors import ServerError
 from postdesk.mail.imap import ImapMailbox, uid_set
@@ -135,7 +141,8 @@ class MailboxFetcher:
 
     async def _report(self, status: MailboxStatus, error: str, **values: object) -> None:
         """Record the mailbox's health when it changes (the status API and supervisors read it)."""
-        if self.mailbox_id is None or (self._status == (status, error) and not values):
+        # Every failed attempt is written (outage alerts count them); a repeated "ok" is not.
+        if self.mailbox_id is None or (status is not MailboxStatus.error and self._status == (status, error) and not values):
             return
         now = utcnow()
         changes: dict[str, object] = {"status": status, "updated_at": now, **values}
@@ -198,18 +205,50 @@ class MailboxFetcher:
 
     async def _sync_imap(self, imap: ImapMailbox, incoming: Incoming, mailbox: InboundMailbox) -> None:
         assert mailbox.uidvalidity is not None
-        batch: list[Fetched] = []
-        async for message in imap.fetch_new(mailbox.last_uid):
-            source = service.MailSource(self.company_id, self.server_id, incoming.folder, mailbox.uidvalidity,
-                                        message.uid)
-            batch.append(Fetched(source, message.raw, message.size, message.oversized))
-            if len(batch) >= self.settings.inbound_batch_size:
-                await self._take(batch, mailbox)
-                await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
-                batch = []
-        if batch:
-            await self._take(batch, mailbox)
-            await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
+        recording: asyncio.Task[None] | None = None  # the batch being recorded while the next is fetched
+        try:
+            batch: list[Fetched] = []
+            async for message in imap.fetch_new(mailbox.last_uid):
+                source = service.MailSource(self.company_id, self.server_id, incoming.folder, mailbox.uidvalidity,
+                                            message.uid)
+                batch.append(Fetched(source, message.raw, message.size, message.oversized))
+                if len(batch) >= self.settings.inbound_batch_size:
+                    recording = await self._hand_over(recording, batch, mailbox)
+                    await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
+                    batch = []
+            if batch:
+                recording = await self._hand_over(recording, batch, mailbox)
+            if recording is not None:
+                await recording
+        finally:
+            if recording is not None and not recording.done():  # failed or cancelled meanwhile: nothing half-done
+                recording.cancel()
+                await asyncio.gather(recording, return_exceptions=True)
+        await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
+
+    async def _hand_over(self, previous: asyncio.Task[None] | None, batch: list[Fetched],
+                         mailbox: InboundMailbox) -> asyncio.Task[None]:
+        """Start preparing `batch` now and record it after `previous`; return once `previous` is committed."""
+        preparing = asyncio.ensure_future(self._prepare_batch(batch))
+
+        async def record_in_turn() -> None:
+            try:
+                if previous is not None:
+                    await previous
+            except BaseException:
+                preparing.cancel()
+                raise
+            await self._record_batch(batch, await preparing, mailbox)
+
+        recording = asyncio.ensure_future(record_in_turn())
+        if previous is not None:
+            try:
+                await previous
+            except BaseException:
+                recording.cancel()
+                await asyncio.gather(recording, return_exceptions=True)
+                raise
+        return recording
 
     async def _finish_after_fetch(self, imap: ImapMailbox, incoming: Incoming, uidvalidity: int | None) -> None:
         """Mark seen / delete on the server what is committed and not yet done (also after a crash)."""
@@ -278,14 +317,30 @@ class MailboxFetcher:
     # --- taking a batch -------------------------------------------------------------------------
 
     async def _take(self, batch: list[Fetched], mailbox: InboundMailbox) -> None:
+        await self._record_batch(batch, await self._prepare_batch(batch), mailbox)
+
+    async def _prepare_batch(self, batch: list[Fetched]) -> list[service.Prepared | BaseException]:
+        try:
+            return list(await service.prepare_many(
+                self.runtime.blobs, self.runtime.mail_parser,
+                [(item.raw, item.size if item.oversized else None) for item in batch]))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - storage failed: each message's own retry will tell
+            return [exc] * len(batch)
+
+    async def _record_batch(self, batch: list[Fetched], prepared: list[service.Prepared | BaseException],
+                            mailbox: InboundMailbox) -> None:
         """Record a batch in one transaction; on any failure, message by message (retry, quarantine)."""
-        prepared = await asyncio.gather(*(self._prepare(item) for item in batch), return_exceptions=True)
         if not any(isinstance(p, BaseException) for p in prepared):
             try:
                 async with unit_of_work(self.runtime) as session:
+                    intake.count_queues_in_memory(session)
+                    lookups = await service.BatchLookups.load(
+                        session, batch[0].source, [(item.source, ready) for item, ready in zip(batch, prepared)])
                     for item, ready in zip(batch, prepared, strict=True):
-                        if not await service.already_recorded(session, item.source):
-                            await service.record(session, ready, item.source)  # type: ignore[arg-type]
+                        if not lookups.is_recorded(item.source):
+                            await service.record(session, ready, item.source, lookups=lookups)  # type: ignore[arg-type]
                     await self._advance(session, mailbox, batch)
                 _committed(mailbox, batch)
                 return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -24,9 +25,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from postdesk.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from postdesk.interactions.models import Interaction, Message
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -67,6 +71,10 @@ class InboundMailbox(IdMixin, TimestampMixin, Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The current outage, as the supervisors see it (postdesk.inbound.alerts): when it began, and when
+    # the email groups were told of it; both cleared once the mailbox is read again.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     uses_idle: Mapped[bool | None] = mapped_column(Boolean)
     fetched_total: Mapped[int] = mapped_column(BigInteger, default=0)
 
@@ -97,6 +105,9 @@ class InboundMail(IdMixin, Base):
     # The Message row this mail became (or duplicates, or is: our own outbound one).
     message_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     interaction_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("interactions.id", ondelete="SET NULL"))
+    # Never loaded (lazy="raise"): declared so that one flush of a fetched batch inserts parents first.
+    message: Mapped[Message | None] = relationship(lazy="raise", foreign_keys=[message_id])
+    interaction: Mapped[Interaction | None] = relationship(lazy="raise", foreign_keys=[interaction_id])
     note: Mapped[str] = mapped_column(String(200), default="")  # e.g. "follow-up", "blacklisted", "new"
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     error: Mapped[str] = mapped_column(Text, default="")

@@ -110,6 +110,28 @@ class InboundRepository:
             found.update({row.uidl: row for row in rows if row.uidl is not None})
         return found
 
+    async def imap_recorded(self, server_id: uuid.UUID, folder: str, uidvalidity: int,
+                            uids: Sequence[int]) -> set[int]:
+        """Which of `uids` the ledger already holds for this folder position."""
+        found: set[int] = set()
+        for start in range(0, len(uids), 500):
+            rows = await self.session.scalars(
+                select(InboundMail.uid).where(InboundMail.email_server_id == server_id, InboundMail.folder == folder,
+                                              InboundMail.uidvalidity == uidvalidity,
+                                              InboundMail.uid.in_(uids[start:start + 500])))
+            found.update(uid for uid in rows if uid is not None)
+        return found
+
+    async def same_content_many(self, server_id: uuid.UUID, hashes: Sequence[str]) -> list[InboundMail]:
+        """Messages already taken from this server with one of these contents (see `same_content`)."""
+        found: list[InboundMail] = []
+        for start in range(0, len(hashes), 500):
+            rows = await self.session.scalars(select(InboundMail).where(
+                InboundMail.email_server_id == server_id, InboundMail.content_hash.in_(hashes[start:start + 500]),
+                InboundMail.outcome.in_((MailOutcome.ingested, MailOutcome.own))))
+            found.extend(rows)
+        return found
+
     async def same_content(self, server_id: uuid.UUID, message_id_header: str | None,
                            content_hash: str) -> InboundMail | None:
         """A message already taken from this server with the same Message-ID and the same bytes."""
@@ -169,6 +191,18 @@ class InboundRepository:
             select(Message).where(Message.company_id == company_id, Message.message_id_header == message_id_header,
                                   Message.direction == Direction.outbound).limit(1)
         )
+
+    async def own_outbound_many(self, company_id: uuid.UUID, message_ids: Sequence[str]) -> dict[str, Message]:
+        """Our sent messages among these Message-IDs (mail of ours fetched back)."""
+        found: dict[str, Message] = {}
+        for start in range(0, len(message_ids), 500):
+            rows = await self.session.scalars(select(Message).where(
+                Message.company_id == company_id, Message.message_id_header.in_(message_ids[start:start + 500]),
+                Message.direction == Direction.outbound))
+            for row in rows:
+                if row.message_id_header is not None:
+                    found.setdefault(row.message_id_header, row)
+        return found
 
     async def interaction(self, company_id: uuid.UUID, interaction_id: uuid.UUID) -> Interaction | None:
         return await self.session.scalar(

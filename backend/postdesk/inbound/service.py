@@ -23,8 +23,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from email import policy
-from email.parser import BytesHeaderParser
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,10 +50,14 @@ from postdesk.mail.html import sanitize_html
 from postdesk.mail.parse import ParsedAttachment, ParsedMessage, parse_message
 from postdesk.storage import BlobStore
 
+if TYPE_CHECKING:
+    from postdesk.inbound.parsing import MailParser
+
 log = structlog.get_logger(__name__)
 
-# Where the agent workspace serves a stored attachment; inline `cid:` images point there.
-ATTACHMENT_URL = "/api/attachments/{id}/content"
+# What an inline `cid:` image's src becomes: its stored attachment's id, under a scheme nothing fetches. The
+# sandboxed frame cannot send the agent's token, so the SPA downloads the image and substitutes a data: URI.
+ATTACHMENT_URL = "postdesk-attachment:{id}"
 # Outbound subjects may carry the interaction reference as "[#0A1B2C3D4E5F]"; replies keep it.
 SUBJECT_REFERENCE = re.compile(r"\[#([0-9A-F]{12})\]")
 MAX_THREAD_IDS = 30  # In-Reply-To plus the newest References looked at
@@ -93,6 +96,52 @@ class Prepared:
     note: str = ""
 
 
+@dataclass
+class BatchLookups:
+    """What recording a batch must know from the database, read with a few queries for the whole batch
+    instead of several per message, and kept current as the batch's messages are recorded."""
+
+    recorded_uids: set[int]  # IMAP: UIDs of the batch's folder position already in the ledger
+    recorded_uidls: set[str]  # POP3
+    own_outbound: dict[str, Message]  # Message-ID -> our sent message
+    same_content: dict[tuple[str | None, str], InboundMail]  # (Message-ID, content hash) -> ledger row
+    blacklisted: set[str]  # sender addresses the blacklist covers (lower case)
+    routing: dict = field(default_factory=dict)  # channel filters and default campaign, per server
+
+    @classmethod
+    async def load(cls, session: AsyncSession, source: MailSource,
+                   batch: list[tuple[MailSource, Prepared | None]]) -> BatchLookups:
+        """`source`: where the batch comes from (company, server, folder position); `batch`: its messages."""
+        repo = InboundRepository(session)
+        uids = [item.uid for item, _ in batch if item.uid is not None]
+        uidls = [item.uidl for item, _ in batch if item.uidl is not None]
+        recorded_uids = (await repo.imap_recorded(source.server_id, source.folder, source.uidvalidity, uids)
+                         if uids and source.uidvalidity is not None else set())
+        recorded_uidls = set(await repo.pop3_known(source.server_id, uidls)) if uidls else set()
+        prepared = [ready for _, ready in batch if ready is not None]
+        message_ids = sorted({p.parsed.message_id[:998] for p in prepared if p.parsed.message_id})
+        own = await repo.own_outbound_many(source.company_id, message_ids) if message_ids else {}
+        same = {(row.message_id_header, row.content_hash): row
+                for row in await repo.same_content_many(source.server_id, sorted({p.content_hash for p in prepared}))}
+        senders = [p.parsed.sender.address for p in prepared if p.parsed.sender is not None]
+        blacklisted = {a.lower() for a in await blacklist_service.blacklisted_among(session, source.company_id, senders)}
+        return cls(recorded_uids, recorded_uidls, own, same, blacklisted)
+
+    def is_recorded(self, source: MailSource) -> bool:
+        if source.uidl is not None:
+            return source.uidl in self.recorded_uidls
+        return source.uid in self.recorded_uids
+
+    def remember(self, source: MailSource, ledger: InboundMail) -> None:
+        """A message of the batch was recorded: later ones must see it (a duplicate within the batch)."""
+        if source.uidl is not None:
+            self.recorded_uidls.add(source.uidl)
+        elif source.uid is not None:
+            self.recorded_uids.add(source.uid)
+        if ledger.outcome in (MailOutcome.ingested, MailOutcome.own) and ledger.content_hash:
+            self.same_content.setdefault((ledger.message_id_header, ledger.content_hash), ledger)
+
+
 @dataclass(frozen=True)
 class Recorded:
     mail_id: uuid.UUID
@@ -111,45 +160,57 @@ async def prepare(blobs: BlobStore, raw: bytes, *, oversized_size: int | None = 
     `oversized_size`: `raw` holds only the header section of a message of that size (too large to
     download); it is recorded with a note instead of a body.
     """
-    parsed, delivered_to = await asyncio.to_thread(_parse, raw)
-    note = ""
-    if oversized_size is not None:
-        note = "too large"
-        parsed = _replace_text(parsed, f"[This message is {oversized_size / 1_048_576:.1f} MB, above the download "
-                                       "limit; it was left on the mail server.]")
-    return await _store(blobs, raw, parsed, delivered_to, note)
+    parsed = await asyncio.to_thread(parse_message, raw)
+    return (await _store_many(blobs, [(raw, *_oversized(parsed, oversized_size))]))[0]
+
+
+async def prepare_many(blobs: BlobStore, parser: MailParser,
+                       batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
+    """`prepare` for a fetched batch of (raw, oversized_size): parsed by the parser's processes, stored
+    with one blob-store call. A message that fails to parse gets its exception in its place; a storage
+    failure raises (it is nobody's message's fault)."""
+    parsed_all = await parser.parse_many([raw for raw, _ in batch])
+    ready = [(raw, *_oversized(parsed, size)) for (raw, size), parsed in zip(batch, parsed_all, strict=True)
+             if not isinstance(parsed, Exception)]
+    stored = iter(await _store_many(blobs, ready))
+    return [parsed if isinstance(parsed, Exception) else next(stored) for parsed in parsed_all]
+
+
+def _oversized(parsed: ParsedMessage, oversized_size: int | None) -> tuple[ParsedMessage, str]:
+    if oversized_size is None:
+        return parsed, ""
+    return _replace_text(parsed, f"[This message is {oversized_size / 1_048_576:.1f} MB, above the download "
+                                 "limit; it was left on the mail server.]"), "too large"
 
 
 async def prepare_headers_only(blobs: BlobStore, raw: bytes, problem: str) -> Prepared:
     """For a message that cannot be parsed whole: its headers, and the original as an .eml attachment."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][:256 * 1024] + b"\r\n\r\n"
-    parsed, delivered_to = await asyncio.to_thread(_parse, head)
+    parsed = await asyncio.to_thread(parse_message, head)
     parsed = _replace_text(parsed, f"[This message could not be displayed ({problem}); the original is attached.]")
     parsed = dataclasses.replace(parsed, attachments=(
         ParsedAttachment(filename="original.eml", content_type="message/rfc822", data=raw),))
-    return await _store(blobs, raw, parsed, delivered_to, "headers only")
-
-
-def _parse(raw: bytes) -> tuple[ParsedMessage, list[str]]:
-    parsed = parse_message(raw)
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:256 * 1024])
-    delivered = [str(v).strip().strip("<>") for name in ("Delivered-To", "X-Original-To")
-                 for v in headers.get_all(name, [])]
-    return parsed, [d for d in delivered if "@" in d]
+    return (await _store_many(blobs, [(raw, parsed, "headers only")]))[0]
 
 
 def _replace_text(parsed: ParsedMessage, text: str) -> ParsedMessage:
     return dataclasses.replace(parsed, text=text, html=None)
 
 
-async def _store(blobs: BlobStore, raw: bytes, parsed: ParsedMessage, delivered_to: list[str], note: str) -> Prepared:
-    raw_key = await blobs.put(raw)
-    prepared = Prepared(raw_key=raw_key, content_hash=hashlib.sha256(raw).hexdigest(), size=len(raw),
-                        parsed=parsed, delivered_to=delivered_to, note=note)
-    for part in parsed.attachments:
-        key = await blobs.put(part.data)
-        prepared.attachments.append(StoredAttachment(uuid.uuid4(), part, key, key.rpartition("/")[2]))
-    return prepared
+async def _store_many(blobs: BlobStore, batch: list[tuple[bytes, ParsedMessage, str]]) -> list[Prepared]:
+    """Store each (raw, parsed, note) with its attachments; keys are content hashes."""
+    keys = iter(await blobs.put_many([data for raw, parsed, _ in batch
+                                      for data in (raw, *(part.data for part in parsed.attachments))]))
+    prepared_all = []
+    for raw, parsed, note in batch:
+        raw_key = next(keys)
+        prepared = Prepared(raw_key=raw_key, content_hash=raw_key.rpartition("/")[2], size=len(raw), parsed=parsed,
+                            delivered_to=list(parsed.delivered_to), note=note)
+        for part in parsed.attachments:
+            key = next(keys)
+            prepared.attachments.append(StoredAttachment(uuid.uuid4(), part, key, key.rpartition("/")[2]))
+        prepared_all.append(prepared)
+    return prepared_all
 
 
 # --- step 2: record (in the caller's transaction) ------------------------------------------------
@@ -164,12 +225,22 @@ async def already_recorded(session: AsyncSession, source: MailSource) -> bool:
 
 
 async def record(session: AsyncSession, prepared: Prepared, source: MailSource, *,
-                 ledger: InboundMail | None = None) -> Recorded:
-    """Write the message and what it leads to. `ledger`: an existing (quarantined) row to complete."""
+                 ledger: InboundMail | None = None, lookups: BatchLookups | None = None) -> Recorded:
+    """Write the message and what it leads to. `ledger`: an existing (quarantined) row to complete.
+
+    `lookups`: loaded once for a whole batch (see BatchLookups); loaded for this message otherwise.
+    """
+    if lookups is None:
+        lookups = await BatchLookups.load(session, source, [(source, prepared)])
+    return await _record(session, prepared, source, ledger, lookups)
+
+
+async def _record(session: AsyncSession, prepared: Prepared, source: MailSource, ledger: InboundMail | None,
+                  lookups: BatchLookups) -> Recorded:
     repo = InboundRepository(session)
     parsed = prepared.parsed
     if ledger is None:
-        ledger = InboundMail(company_id=source.company_id, email_server_id=source.server_id, folder=source.folder,
+        ledger = InboundMail(id=uuid.uuid4(), company_id=source.company_id, email_server_id=source.server_id, folder=source.folder,
                              uidvalidity=source.uidvalidity, uid=source.uid, uidl=source.uidl,
                              outcome=MailOutcome.ingested, content_hash=prepared.content_hash)
         session.add(ledger)
@@ -179,36 +250,39 @@ async def record(session: AsyncSession, prepared: Prepared, source: MailSource, 
     ledger.raw_key = prepared.raw_key
     ledger.error = ""
 
-    own = await repo.own_outbound(source.company_id, parsed.message_id) if parsed.message_id else None
+    own = lookups.own_outbound.get(ledger.message_id_header) if ledger.message_id_header else None
     if own is not None:
-        return await _finish(session, ledger, MailOutcome.own, own.id, own.interaction_id, "own outbound mail")
-    same = await repo.same_content(source.server_id, ledger.message_id_header, prepared.content_hash)
+        return _finish(lookups, source, ledger, MailOutcome.own, own.id, own.interaction_id, "own outbound mail")
+    same = lookups.same_content.get((ledger.message_id_header, prepared.content_hash))
     if same is not None and same.id != ledger.id:
-        return await _finish(session, ledger, MailOutcome.duplicate, same.message_id, same.interaction_id,
-                             "same Message-ID and content")
+        return _finish(lookups, source, ledger, MailOutcome.duplicate, same.message_id, same.interaction_id,
+                       "same Message-ID and content")
 
     message = _message(prepared, source)
     existing = await _thread(repo, source.company_id, parsed)
     if existing is not None:
         await intake.append_message(session, interaction=existing, message=message)
-        await _add_attachments(session, message, prepared)
-        return await _finish(session, ledger, MailOutcome.ingested, message.id, existing.id, "follow-up")
+        _add_attachments(session, message, prepared)
+        return _finish(lookups, source, ledger, MailOutcome.ingested, message.id, existing.id, "follow-up")
 
-    interaction, opened_note = await _open(session, prepared, source)
+    interaction, opened_note = await _open(session, prepared, source, lookups)
     await intake.append_message(session, interaction=interaction, message=message)
-    await _add_attachments(session, message, prepared)
+    _add_attachments(session, message, prepared)
     if interaction.state in intake.WAITING:
         await _auto_reply(session, interaction, message, parsed)
-    return await _finish(session, ledger, MailOutcome.ingested, message.id, interaction.id, opened_note, opened=True)
+    return _finish(lookups, source, ledger, MailOutcome.ingested, message.id, interaction.id, opened_note,
+                   opened=True)
 
 
-async def _finish(session: AsyncSession, ledger: InboundMail, outcome: MailOutcome, message_id: uuid.UUID | None,
-                  interaction_id: uuid.UUID | None, note: str, *, opened: bool = False) -> Recorded:
+def _finish(lookups: BatchLookups, source: MailSource, ledger: InboundMail, outcome: MailOutcome,
+            message_id: uuid.UUID | None, interaction_id: uuid.UUID | None, note: str, *,
+            opened: bool = False) -> Recorded:
+    """Complete the ledger row; it is written with the rest of the batch (one flush, at commit)."""
     ledger.outcome = outcome
     ledger.message_id = message_id
     ledger.interaction_id = interaction_id
     ledger.note = note[:200]
-    await session.flush()
+    lookups.remember(source, ledger)
     return Recorded(ledger.id, outcome, interaction_id, note, opened)
 
 
@@ -255,7 +329,7 @@ def _message(prepared: Prepared, source: MailSource) -> Message:
     )
 
 
-async def _add_attachments(session: AsyncSession, message: Message, prepared: Prepared) -> None:
+def _add_attachments(session: AsyncSession, message: Message, prepared: Prepared) -> None:
     for stored in prepared.attachments:
         session.add(Attachment(
             id=stored.attachment_id, company_id=message.company_id, message_id=message.id,
@@ -263,8 +337,6 @@ async def _add_attachments(session: AsyncSession, message: Message, prepared: Pr
             size_bytes=len(stored.part.data), storage_key=stored.key,
             content_id=(stored.part.content_id or "")[:998] or None, inline=stored.part.inline, sha256=stored.sha256,
         ))
-    if prepared.attachments:
-        await session.flush()
 
 
 async def _thread(repo: InboundRepository, company_id: uuid.UUID, parsed: ParsedMessage) -> Interaction | None:
@@ -291,18 +363,20 @@ async def _thread(repo: InboundRepository, company_id: uuid.UUID, parsed: Parsed
     return None
 
 
-async def _open(session: AsyncSession, prepared: Prepared, source: MailSource) -> tuple[Interaction, str]:
+async def _open(session: AsyncSession, prepared: Prepared, source: MailSource,
+                lookups: BatchLookups) -> tuple[Interaction, str]:
     from postdesk.filters import service as filter_service
 
     parsed = prepared.parsed
     customer = parsed.sender
     decision = await filter_service.choose_campaign(session, company_id=source.company_id, server_id=source.server_id,
-                                                    message=parsed, delivered_to=prepared.delivered_to or None)
+                                                    message=parsed, delivered_to=prepared.delivered_to or None,
+                                                    cache=lookups.routing)
     campaign = await session.get(Campaign, decision.campaign_id) if decision.campaign_id else None
     if campaign is not None and campaign.company_id != source.company_id:
         campaign = None
     reason = None
-    if customer is not None and await blacklist_service.is_blacklisted(session, source.company_id, customer.address):
+    if customer is not None and customer.address.lower() in lookups.blacklisted:
         reason = intake.StoredReason.blacklisted
     interaction = await intake.open_interaction(
         session, company_id=source.company_id, campaign=campaign,

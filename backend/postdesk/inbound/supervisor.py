@@ -10,6 +10,9 @@ its process holds the mailbox's Redis lease (SET NX PX with a random token, rene
 of its length, released by compare-and-delete). A process that cannot renew stops its fetcher;
 another takes over once the lease has expired. Should two ever overlap, the ledger's unique
 constraints still record each message once.
+
+Each reconcile also checks the wanted mailboxes for outages to tell their email groups about
+(postdesk.inbound.alerts: once per outage, whichever supervisor gets there first).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from postdesk.inbound import alerts
 from postdesk.inbound.fetcher import MailboxFetcher
 from postdesk.inbound.repository import InboundRepository, WantedMailbox
 
@@ -137,6 +141,10 @@ class FetcherSupervisor:
         for server_id, target in wanted.items():
             if server_id not in self.running:
                 await self._start(target)
+        try:
+            await alerts.check(self.runtime, wanted_server_ids=wanted.keys())
+        except Exception:  # e.g. a deadlock with another supervisor: the next reconcile checks again
+            log.warning("inbound_alert_check_failed", exc_info=True)
 
     async def _start(self, target: WantedMailbox) -> None:
         lease = None

@@ -15,6 +15,10 @@ freed in a queue lets backlog in). The queue rules live here, in one place:
 - Admission runs under a lock on the campaign row (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite
   serialises writers anyway), so concurrent fetchers and routers never overfill a queue. Callers
   that also lock interactions should call `admit_backlog` first to keep one lock order.
+- A caller that opens many interactions in one transaction (the inbound pipeline records a fetched
+  batch at once) calls `count_queues_in_memory` first: each campaign's queued/backlog counts are then
+  read once, under the campaign lock, and kept up to date by this module instead of counted again
+  for every message. Only code that changes interaction states solely through this module may use it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from postdesk.accounts.caller import Caller
 from postdesk.accounts.models import Role
 from postdesk.campaigns.models import Campaign
 from postdesk.db import utcnow
-from postdesk.interactions.models import Direction, Interaction, InteractionState, Message
+from postdesk.interactions.models import Direction, Interaction, InteractionState, Message, new_reference
 from postdesk.uow import enqueue, publish
 
 REOPENED_PRIORITY = 10
@@ -64,6 +68,8 @@ async def open_interaction(
     if stored_reason is None:
         stored_reason = _refusal(campaign)
     interaction = Interaction(
+        id=uuid.uuid4(),
+        reference=reference or new_reference(),
         company_id=company_id,
         campaign_id=campaign.id if campaign is not None else None,
         direction=Direction.inbound,
@@ -75,10 +81,7 @@ async def open_interaction(
         priority=0,
         last_message_at=arrived_at or utcnow(),
     )
-    if reference:
-        interaction.reference = reference
-    session.add(interaction)
-    await session.flush()
+    session.add(interaction)  # flushed with the rest of the transaction (or by the next query)
     if not stored_reason:
         assert campaign is not None
         await enter_queue(session, interaction=interaction, campaign=campaign, arrived_at=arrived_at)
@@ -110,10 +113,24 @@ async def enter_queue(
     interaction.queued_at = arrived_at or utcnow()
     if priority is not None:
         interaction.priority = priority
-    room = await _room(session, campaign)
-    has_backlog = await _count(session, campaign.id, InteractionState.backlog, exclude=interaction.id) > 0
+    counts = _in_memory_counts(session, campaign.id)
+    if counts is not None:
+        if counts.get("loaded") is None:
+            counts.update(loaded=True, queued=await _count(session, campaign.id, InteractionState.queued),
+                          backlog=await _count(session, campaign.id, InteractionState.backlog))
+        room = _room_of(campaign, counts["queued"])
+        has_backlog = counts["backlog"] > 0
+    else:
+        room = await _room(session, campaign)
+        has_backlog = await _count(session, campaign.id, InteractionState.backlog, exclude=interaction.id) > 0
+    previous = interaction.state if interaction in session and not _is_new(session, interaction) else None
     interaction.state = InteractionState.queued if room > 0 and not has_backlog else InteractionState.backlog
-    await session.flush()
+    if counts is not None:
+        if previous in WAITING and previous is not None:
+            counts[previous.value] -= 1
+        counts[interaction.state.value] += 1
+    else:
+        await session.flush()
     if interaction.state is InteractionState.backlog:
         await admit_backlog(session, campaign_id=campaign.id)  # routes what it admits
     else:
@@ -130,7 +147,14 @@ async def admit_backlog(session: AsyncSession, *, campaign_id: uuid.UUID) -> int
     campaign = await _lock_campaign(session, campaign_id)
     if campaign is None:
         return 0
-    room = await _room(session, campaign)
+    counts = _in_memory_counts(session, campaign_id)
+    if counts is not None and counts.get("loaded"):
+        room = _room_of(campaign, counts["queued"])
+        if room <= 0 or counts["backlog"] <= 0:
+            return 0
+    else:
+        counts = None
+        room = await _room(session, campaign)
     if room <= 0:
         return 0
     ids = list(
@@ -149,6 +173,9 @@ async def admit_backlog(session: AsyncSession, *, campaign_id: uuid.UUID) -> int
         .values(state=InteractionState.queued, updated_at=utcnow())
         .execution_options(synchronize_session="fetch")
     )
+    if counts is not None:
+        counts["queued"] += len(ids)
+        counts["backlog"] -= len(ids)
     for interaction_id in ids:
         publish("interaction.queued", campaign.company_id, {"id": str(interaction_id), "campaign_id": str(campaign_id)},
                 min_role="supervisor")
@@ -176,7 +203,6 @@ async def append_message(session: AsyncSession, *, interaction: Interaction, mes
         if campaign is not None and _refusal(campaign) is None:
             await enter_queue(session, interaction=interaction, campaign=campaign, priority=REOPENED_PRIORITY)
             reopened = True
-    await session.flush()
     data = {"id": str(interaction.id), "message_id": str(message.id), "campaign_id": _str(interaction.campaign_id),
             "state": interaction.state.value, "reopened": reopened}
     if interaction.agent_id is not None:
@@ -212,10 +238,32 @@ async def _lock_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campa
     return campaign
 
 
+def count_queues_in_memory(session: AsyncSession) -> None:
+    """From now on in this transaction, count each campaign's queue once and then keep the count here."""
+    session.info.setdefault("postdesk.intake.counts", {})
+
+
+def _in_memory_counts(session: AsyncSession, campaign_id: uuid.UUID) -> dict | None:
+    all_counts = session.info.get("postdesk.intake.counts")
+    if all_counts is None:
+        return None
+    return all_counts.setdefault(campaign_id, {"queued": 0, "backlog": 0})
+
+
+def _is_new(session: AsyncSession, interaction: Interaction) -> bool:
+    return interaction in session.new
+
+
+def _room_of(campaign: Campaign, queued: int) -> int:
+    if campaign.max_interactions_in_queue is None:
+        return 1_000_000_000
+    return campaign.max_interactions_in_queue - queued
+
+
 async def _room(session: AsyncSession, campaign: Campaign) -> int:
     if campaign.max_interactions_in_queue is None:
         return 1_000_000_000
-    return campaign.max_interactions_in_queue - await _count(session, campaign.id, InteractionState.queued)
+    return _room_of(campaign, await _count(session, campaign.id, InteractionState.queued))
 
 
 async def _count(session: AsyncSession, campaign_id: uuid.UUID, state: InteractionState,

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from postdesk.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -105,6 +105,8 @@ class Message(IdMixin, TimestampMixin, Base):
 
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     interaction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("interactions.id", ondelete="CASCADE"))
+    # Never loaded (lazy="raise"): declared so that one flush of many new rows inserts parents first.
+    interaction: Mapped[Interaction] = relationship(lazy="raise", foreign_keys=[interaction_id])
     direction: Mapped[Direction] = mapped_column(_enum(Direction, "message_direction"))
     kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "message_kind"))
     status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus, "message_status"))
@@ -144,6 +146,7 @@ class Attachment(IdMixin, Base):
 
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    message: Mapped[Message] = relationship(lazy="raise", foreign_keys=[message_id])  # flush order only
     filename: Mapped[str] = mapped_column(String(255), default="")
     content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from postdesk.accounts.schemas import Page
 from postdesk.deps import AgentCaller, RuntimeDep, SessionDep
 from postdesk.errors import ERROR_RESPONSES
+from postdesk.interactions import message_html as message_html_service
 from postdesk.interactions import service
 from postdesk.interactions.models import InteractionState
 from postdesk.interactions.schemas import (
@@ -18,6 +19,7 @@ from postdesk.interactions.schemas import (
     DraftPublic,
     ForwardIn,
     InteractionSummary,
+    MessageHtml,
     MoveIn,
     NewInteractionIn,
     ReplyIn,
@@ -66,6 +68,21 @@ async def start_interaction(body: NewInteractionIn, session: SessionDep, caller:
 async def get_conversation(interaction_id: uuid.UUID, session: SessionDep, caller: AgentCaller) -> Conversation:
     """The conversation (all messages, both directions, attachments) and the client's information; marks it read."""
     return await service.conversation(session, caller, interaction_id)
+
+
+@router.get("/{interaction_id}/messages/{message_id}/html")
+async def message_html(
+    interaction_id: uuid.UUID,
+    message_id: uuid.UUID,
+    session: SessionDep,
+    caller: AgentCaller,
+    runtime: RuntimeDep,
+    remote_images: Annotated[bool, Query(description="Keep the message's remote images (https only); "
+                                                     "they are blocked by default.")] = False,
+) -> MessageHtml:
+    """A message's sanitised HTML, with its remote images only when the agent asked to see them."""
+    return await message_html_service.message_html(session, caller, interaction_id, message_id,
+                                                   remote_images=remote_images, blobs=runtime.blobs)
 
 
 @router.get("/{interaction_id}/attachments/{attachment_id}", response_class=Response,

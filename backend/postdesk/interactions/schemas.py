@@ -54,6 +54,14 @@ class MessagePublic(BaseModel):
     attachments: list[AttachmentPublic]
 
 
+class MessageHtml(BaseModel):
+    message_id: uuid.UUID
+    html: str = Field(description="Sanitised HTML. Inline images are `postdesk-attachment:{attachment id}` "
+                                  "references: download the attachment and substitute it before rendering.")
+    has_remote_images: bool = Field(description="The message references remote images (blocked unless asked for).")
+    remote_images: bool = Field(description="Remote images are kept in `html` (https URLs only).")
+
+
 class InteractionSummary(BaseModel):
     id: uuid.UUID
     reference: str

@@ -36,6 +36,9 @@ class MessageLimitExceeded(MailError):
         self.maximum = maximum
         self.actual = actual
 
+    def __reduce__(self):  # crosses process boundaries (mail is parsed in a process pool)
+        return (type(self), (self.limit, self.maximum, self.actual))
+
 
 class ServerError(MailError):
     """Talking to a mail server failed. `str()` is a short message fit for an admin."""

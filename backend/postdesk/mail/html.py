@@ -2,8 +2,9 @@
 
 Customer mail is hostile input shown inside the agent's browser session, so `sanitize_html` keeps
 formatting but drops scripts, event handlers, forms and styles that load anything, points inline
-`cid:` images at our own attachment URLs, and blocks remote images (tracking pixels) unless the
-agent chose to load them.
+`cid:` images at references to our stored attachments (the caller's `resolve_cid` decides the form),
+and blocks remote images (tracking pixels) unless the agent chose to load them. When it blocks some,
+the result ends with `REMOTE_IMAGES_BLOCKED`, so the agent can be offered to show them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def _allowed_attributes() -> dict[str, set[str]]:
 _ALLOWED_TAGS = (set(nh3.ALLOWED_TAGS) | _EXTRA_TAGS) - _DROPPED_WITH_CONTENT
 _ALLOWED_ATTRIBUTES = _allowed_attributes()
 
+# Appended to sanitised HTML whose remote images were dropped. Customer input cannot end the output with
+# it: comments are stripped and "<" in text is escaped (an attribute value is followed by its closing tag).
+REMOTE_IMAGES_BLOCKED = "<!--postdesk:remote-images-blocked-->"
+
 
 def sanitize_html(
     html: str,
@@ -53,18 +58,24 @@ def sanitize_html(
 ) -> str:
     """Return `html` safe to render in the agent UI.
 
-    `resolve_cid` maps a Content-ID (without "cid:" and angle brackets) to the URL that serves that
-    inline part, or None to drop the image. Remote images are removed unless `allow_remote_images`.
+    `resolve_cid` maps a Content-ID (without "cid:" and angle brackets) to what the image's src becomes
+    (trusted: nh3 does not check it again), or None to drop the image. Remote images are removed, and
+    `REMOTE_IMAGES_BLOCKED` appended, unless `allow_remote_images`: then they are kept as https URLs.
     """
+    blocked_remote = False
 
     def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+        nonlocal blocked_remote
         if tag == "img" and attribute == "src":
-            return _image_source(value, resolve_cid, allow_remote_images)
+            if not allow_remote_images and _is_remote(value):
+                blocked_remote = True
+                return None
+            return _image_source(value, resolve_cid)
         if attribute in ("href", "src", "cite") and value.strip().lower().startswith("cid:"):
             return None  # cid: only makes sense for images
         return value
 
-    return nh3.clean(
+    safe = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         clean_content_tags=_DROPPED_WITH_CONTENT,
@@ -75,18 +86,26 @@ def sanitize_html(
         link_rel="noopener noreferrer nofollow",
         set_tag_attribute_values={"a": {"target": "_blank"}},
     )
+    return safe + REMOTE_IMAGES_BLOCKED if blocked_remote else safe
 
 
-def _image_source(
-    value: str, resolve_cid: Callable[[str], str | None] | None, allow_remote_images: bool
-) -> str | None:
+def has_blocked_remote_images(safe_html: str) -> bool:
+    return safe_html.endswith(REMOTE_IMAGES_BLOCKED)
+
+
+def _is_remote(source: str) -> bool:
+    return source.strip().lower().startswith(("http://", "https://", "//"))
+
+
+def _image_source(value: str, resolve_cid: Callable[[str], str | None] | None) -> str | None:
     source = value.strip()
     lowered = source.lower()
     if lowered.startswith("cid:"):
         content_id = source[4:].strip().strip("<>")
         return resolve_cid(content_id) if resolve_cid and content_id else None
-    if lowered.startswith(("http://", "https://", "//")):
-        return source if allow_remote_images else None
+    if _is_remote(source):
+        # The agent's frame allows https images only; browsers upgrade http images on https pages anyway.
+        return "https://" + source.split("//", 1)[1]
     return None  # data:, relative paths and anything else mean nothing in a received mail
 
 

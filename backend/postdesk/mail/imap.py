@@ -189,13 +189,14 @@ class ImapMailbox:
             self._connected.uid_search("SINCE", day.strftime("%d-%b-%Y"), charset=None)
         )
         _expect_ok(response, "UID SEARCH")
-        uids = [
-            int(token)
-            for line in _byte_lines(response.lines)
-            if line.startswith(b"SEARCH")
-            for token in line.split()[1:]
-            if token.isdigit()
-        ]
+        uids: list[int] = []
+        for line in _byte_lines(response.lines):
+            # aioimaplib hands `* SEARCH 3 4` over as b"3 4"; accept the keyword too, skip the status line.
+            tokens = line.split()
+            if tokens[:1] == [b"SEARCH"]:
+                tokens = tokens[1:]
+            if tokens and all(token.isdigit() for token in tokens):
+                uids.extend(int(token) for token in tokens)
         return min(uids) if uids else None
 
     @property

@@ -7,16 +7,23 @@ Only the explicit caps (`ParseLimits`) raise, with `MessageLimitExceeded`, so a 
 cannot exhaust memory, CPU or the recursion limit.
 
 Parsing is CPU work: call `parse_message_async` from async code (it runs in a worker thread).
+
+Speed: the MIME structure is parsed with the `compat32` policy, whose headers are plain strings, and
+only the headers we read are turned into the modern policy's typed headers (the same
+`header_fetch_parse` `policy.default` would apply). Parsing everything with `policy.default`
+re-parses Content-Type through the header registry on every structural lookup and was 5x slower.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -24,7 +31,8 @@ from email.utils import getaddresses
 from postdesk.mail.addresses import EmailAddress
 from postdesk.mail.errors import MessageLimitExceeded
 
-_PARSE_POLICY = policy.default
+_STRUCTURE_POLICY = policy.compat32  # MIME tree with string headers: fast, and keeps original bytes
+_HEADER_POLICY = policy.default  # typed headers (addresses, dates, RFC 2047) for the few we read
 _MSG_ID = re.compile(r"<[^<>\s]+>")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 _SURROGATES = re.compile(r"[\udc80-\udcff]")
@@ -83,6 +91,7 @@ class ParsedMessage:
     html: str | None = None
     attachments: tuple[ParsedAttachment, ...] = ()
     automation: AutomationHeaders = field(default_factory=AutomationHeaders)
+    delivered_to: tuple[str, ...] = ()  # Delivered-To / X-Original-To addresses (channel filters)
     problems: tuple[str, ...] = ()
 
 
@@ -99,7 +108,7 @@ def parse_message(raw: bytes, limits: ParseLimits = ParseLimits()) -> ParsedMess
     if boundaries > limits.max_parts:
         raise MessageLimitExceeded("parts", limits.max_parts, boundaries)
     try:
-        message = BytesParser(policy=_PARSE_POLICY).parsebytes(raw)
+        message = BytesParser(_class=EmailMessage, policy=_STRUCTURE_POLICY).parsebytes(raw)
     except RecursionError:
         raise MessageLimitExceeded("depth", limits.max_depth) from None
     except Exception as exc:  # noqa: BLE001 - garbage in, degraded message out
@@ -130,6 +139,14 @@ class _Reader:
     def __init__(self, message: EmailMessage) -> None:
         self.message = message
         self.problems: list[str] = []
+        self.raw_headers: dict[str, list[str]] = {}
+        for name, value in message.raw_items():
+            self.raw_headers.setdefault(name.lower(), []).append(value)
+
+    def _typed(self, name: str) -> object | None:
+        """The first `name` header as `policy.default` would return it (raises on a broken one)."""
+        values = self.raw_headers.get(name)
+        return _HEADER_POLICY.header_fetch_parse(name, values[0]) if values else None
 
     def read(self) -> ParsedMessage:
         text_part, html_part = self._body_parts()
@@ -152,6 +169,7 @@ class _Reader:
             html=self._text_of(html_part) if html_part is not None else None,
             attachments=tuple(attachments),
             automation=self._automation_headers(),
+            delivered_to=self._delivered_to(),
             problems=tuple(self.problems),
         )
 
@@ -159,7 +177,7 @@ class _Reader:
 
     def _header(self, name: str) -> str:
         try:
-            value = self.message.get(name)
+            value = self._typed(name)
             return "" if value is None else str(value)
         except Exception as exc:  # noqa: BLE001 - a malformed header must not lose the message
             self.problems.append(f"unreadable {name} header: {exc!r}")
@@ -167,10 +185,16 @@ class _Reader:
 
     def _all_headers(self, name: str) -> tuple[str, ...]:
         try:
-            return tuple(str(value) for value in self.message.get_all(name, []))
+            return tuple(str(_HEADER_POLICY.header_fetch_parse(name, value))
+                         for value in self.raw_headers.get(name, []))
         except Exception as exc:  # noqa: BLE001
             self.problems.append(f"unreadable {name} header: {exc!r}")
             return ()
+
+    def _delivered_to(self) -> tuple[str, ...]:
+        found = [value.strip().strip("<>") for name in ("delivered-to", "x-original-to")
+                 for value in self._all_headers(name)]
+        return tuple(address for address in found if _PLAUSIBLE_ADDRESS.fullmatch(address))[:10]
 
     def _first_msg_id(self, name: str) -> str | None:
         found = _MSG_ID.search(self._header(name))
@@ -178,7 +202,7 @@ class _Reader:
 
     def _addresses(self, name: str) -> tuple[EmailAddress, ...]:
         try:
-            header = self.message.get(name)
+            header = self._typed(name)
             if header is None:
                 return ()
             pairs = [(address.display_name, address.addr_spec) for address in header.addresses]
@@ -193,7 +217,7 @@ class _Reader:
 
     def _date(self) -> datetime | None:
         try:
-            header = self.message.get("date")
+            header = self._typed("date")
             value = getattr(header, "datetime", None)
         except Exception as exc:  # noqa: BLE001
             self.problems.append(f"unreadable date header: {exc!r}")
@@ -272,7 +296,7 @@ class _Reader:
     def _bytes_of(self, part: Message) -> bytes:
         if part.get_content_maintype() == "message" and part.is_multipart():
             try:
-                return part.get_payload(0).as_bytes(policy=_PARSE_POLICY)
+                return part.get_payload(0).as_bytes(policy=_STRUCTURE_POLICY)
             except Exception as exc:  # noqa: BLE001
                 self.problems.append(f"attached message not serialisable: {exc!r}")
                 return b""
@@ -307,6 +331,9 @@ def _filename(part: Message) -> str | None:
         return None
     if not filename:
         return None
+    if "=?" in filename:  # RFC 2047 inside a parameter: not standard, but what many mailers send
+        with contextlib.suppress(Exception):  # undecodable: keep the name as it came
+            filename = str(make_header(decode_header(filename)))
     return _single_line(filename) or None
 
 

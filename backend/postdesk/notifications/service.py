@@ -71,19 +71,37 @@ async def notify_groups(
     problems). Rows are written now, sent by jobs after the caller's commit; returns the rows."""
     if await campaign_service.find_campaign(session, company_id, campaign_id) is None:
         raise UnknownReference("campaign_id", "Campaign")
-    contacts = await groups_service.recipients(session, company_id, campaign_id, event)
-    rows = [Notification(id=uuid.uuid4(), company_id=company_id, campaign_id=campaign_id,
-                         failed_call_id=failed_call_id, event=event.value, recipient_email=contact.email,
-                         recipient_name=contact.contact_name, subject=_one_line(subject)[:998] or event.value,
-                         text=text, state=NotificationState.queued, attempts=0)
-            for contact in contacts]
+    return await notify_groups_of_campaigns(session, company_id=company_id, campaign_ids=[campaign_id],
+                                            subject=subject, text=text, event=event, failed_call_id=failed_call_id)
+
+
+async def notify_groups_of_campaigns(
+    session: AsyncSession, *, company_id: uuid.UUID, campaign_ids: list[uuid.UUID], subject: str, text: str,
+    event: NotificationEvent, failed_call_id: uuid.UUID | None = None,
+) -> list[Notification]:
+    """`notify_groups` for news that concerns several campaigns at once (e.g. a mailbox they share): a
+    contact attached through more than one of them gets one email, sent as from the first campaign."""
+    rows: list[Notification] = []
+    told: set[str] = set()
+    for campaign_id in campaign_ids:
+        for contact in await groups_service.recipients(session, company_id, campaign_id, event):
+            if contact.email.lower() in told:
+                continue
+            told.add(contact.email.lower())
+            rows.append(Notification(
+                id=uuid.uuid4(), company_id=company_id, campaign_id=campaign_id, failed_call_id=failed_call_id,
+                event=event.value, recipient_email=contact.email, recipient_name=contact.contact_name,
+                subject=_one_line(subject)[:998] or event.value, text=text, state=NotificationState.queued,
+                attempts=0))
     if not rows:
         return []
     await NotificationRepository(session).add_all(rows)
     for row in rows:
         enqueue(SEND_JOB, row.id, job_id=job_id(row.id))
-    publish("notifications.queued", company_id, {"campaign_id": str(campaign_id), "event": event.value,
-                                                 "count": len(rows)}, min_role="supervisor")
+    for campaign_id in dict.fromkeys(row.campaign_id for row in rows):
+        publish("notifications.queued", company_id,
+                {"campaign_id": str(campaign_id), "event": event.value,
+                 "count": sum(1 for row in rows if row.campaign_id == campaign_id)}, min_role="supervisor")
     return rows
 
 

@@ -1219,6 +1219,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/interactions/{interaction_id}/messages/{message_id}/html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Message Html
+         * @description A message's sanitised HTML, with its remote images only when the agent asked to see them.
+         */
+        get: operations["interactions-message_html"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/interactions/{interaction_id}/attachments/{attachment_id}": {
         parameters: {
             query?: never;
@@ -1459,6 +1479,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/supervision/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Campaign Stats
+         * @description Each campaign's queue, backlog, longest wait, work in progress, closed today, service level today and
+         *     agents logged in.
+         *
+         *     Service level today: of the interactions whose wait began since midnight (campaign time zone), the share
+         *     an agent took within the campaign's `service_level_seconds`. Counted: every answered one, and every
+         *     unanswered one whose period is over unless it was closed (dismissed) within its period. Null when
+         *     nothing is counted yet.
+         */
+        get: operations["supervision-list_campaign_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervision/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Agent States
+         * @description Each agent's status (disconnected, busy, free, free on break, busy on break), break reason, time of the
+         *     last change, interactions held against capacity, and campaigns.
+         */
+        get: operations["supervision-list_agent_states"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervision/waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Waiting Customers
+         * @description Customers waiting for an agent (queue and backlog), longest wait first.
+         */
+        get: operations["supervision-list_waiting_customers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1491,6 +1578,16 @@ export interface components {
          * @enum {string}
          */
         AfterFetch: "keep" | "mark_seen" | "delete";
+        /** AgentCampaign */
+        AgentCampaign: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+        };
         /** AgentPresenceRow */
         AgentPresenceRow: {
             /**
@@ -1529,6 +1626,50 @@ export interface components {
             count: number;
             /** Average */
             average: number;
+        };
+        /** AgentSupervision */
+        AgentSupervision: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /** Role */
+            role: string;
+            presence: components["schemas"]["PresenceState"];
+            status: components["schemas"]["SupervisionStatus"];
+            /** Break Reason */
+            break_reason: string;
+            /**
+             * Since
+             * @description The last status change; null for an agent who never signed in.
+             */
+            since: string | null;
+            /** Seconds In Status */
+            seconds_in_status: number | null;
+            /** Interactions Held */
+            interactions_held: number;
+            /**
+             * Capacity
+             * @description The most the router fills this agent's tray to (0: no enabled campaign).
+             */
+            capacity: number;
+            /** Campaigns */
+            campaigns: components["schemas"]["AgentCampaign"][];
+        };
+        /** AgentsBoard */
+        AgentsBoard: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Agents */
+            agents: components["schemas"]["AgentSupervision"][];
         };
         /** ApiKeyCreate */
         ApiKeyCreate: {
@@ -1973,6 +2114,76 @@ export interface components {
             /** Qualification Enabled */
             qualification_enabled: boolean;
         };
+        /** CampaignSupervision */
+        CampaignSupervision: {
+            /**
+             * Campaign Id
+             * Format: uuid
+             */
+            campaign_id: string;
+            /** Title */
+            title: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Queued
+             * @description Waiting for an agent.
+             */
+            queued: number;
+            /**
+             * Backlog
+             * @description Waiting behind a full queue (the campaign's queue limit).
+             */
+            backlog: number;
+            /**
+             * Oldest Waiting Since
+             * @description When the longest-waiting customer started waiting.
+             */
+            oldest_waiting_since: string | null;
+            /**
+             * Longest Wait Seconds
+             * @description How long that customer has waited; null when nobody waits.
+             */
+            longest_wait_seconds: number | null;
+            /**
+             * In Progress
+             * @description Assigned to an agent now.
+             */
+            in_progress: number;
+            /**
+             * Closed Today
+             * @description Closed since midnight in the campaign's time zone.
+             */
+            closed_today: number;
+            /** Service Level Seconds */
+            service_level_seconds: number;
+            /** Warning Threshold Seconds */
+            warning_threshold_seconds: number;
+            /** Critical Threshold Seconds */
+            critical_threshold_seconds: number;
+            /**
+             * Answered In Time Today
+             * @description Service level numerator (see GET /api/supervision/campaigns).
+             */
+            answered_in_time_today: number;
+            /**
+             * Service Level Counted Today
+             * @description Service level denominator.
+             */
+            service_level_counted_today: number;
+            /**
+             * Service Level Percent
+             * @description Null when nothing counts yet today.
+             */
+            service_level_percent: number | null;
+            /**
+             * Agents Logged In
+             * @description Members whose status is anything but offline.
+             */
+            agents_logged_in: number;
+            /** Members */
+            members: number;
+        };
         /** CampaignTemplateRow */
         CampaignTemplateRow: {
             /**
@@ -2049,6 +2260,19 @@ export interface components {
             team_ids?: string[] | null;
             /** Schedule Timezone */
             schedule_timezone?: string | null;
+        };
+        /** CampaignsBoard */
+        CampaignsBoard: {
+            /**
+             * As Of
+             * Format: date-time
+             * @description The server's clock when the numbers were taken.
+             */
+            as_of: string;
+            /** Service Level Target Percent */
+            service_level_target_percent: number;
+            /** Campaigns */
+            campaigns: components["schemas"]["CampaignSupervision"][];
         };
         /** ChannelFilterCreate */
         ChannelFilterCreate: {
@@ -3078,6 +3302,29 @@ export interface components {
             /** Remove User Ids */
             remove_user_ids?: string[];
         };
+        /** MessageHtml */
+        MessageHtml: {
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /**
+             * Html
+             * @description Sanitised HTML. Inline images are `postdesk-attachment:{attachment id}` references: download the attachment and substitute it before rendering.
+             */
+            html: string;
+            /**
+             * Has Remote Images
+             * @description The message references remote images (blocked unless asked for).
+             */
+            has_remote_images: boolean;
+            /**
+             * Remote Images
+             * @description Remote images are kept in `html` (https URLs only).
+             */
+            remote_images: boolean;
+        };
         /**
          * MessageKind
          * @enum {string}
@@ -3332,6 +3579,17 @@ export interface components {
         Page_UserPublic_: {
             /** Items */
             items: components["schemas"]["UserPublic"][];
+            /** Total */
+            total: number;
+            /** Offset */
+            offset: number;
+            /** Limit */
+            limit: number;
+        };
+        /** Page[WaitingCustomer] */
+        Page_WaitingCustomer_: {
+            /** Items */
+            items: components["schemas"]["WaitingCustomer"][];
             /** Total */
             total: number;
             /** Offset */
@@ -3606,6 +3864,12 @@ export interface components {
             /** Closed All Day */
             closed_all_day: boolean;
         };
+        /**
+         * SupervisionStatus
+         * @description An agent's state as the supervision screen names it (the seed's five states).
+         * @enum {string}
+         */
+        SupervisionStatus: "disconnected" | "busy" | "free" | "free_on_break" | "busy_on_break";
         /** SystemStatus */
         SystemStatus: {
             /**
@@ -3858,6 +4122,39 @@ export interface components {
              * @description The interaction's `version` when the agent loaded it; 409 when it changed since.
              */
             expected_version: number;
+        };
+        /** WaitingCustomer */
+        WaitingCustomer: {
+            /**
+             * Interaction Id
+             * Format: uuid
+             */
+            interaction_id: string;
+            /** Reference */
+            reference: string;
+            /**
+             * Campaign Id
+             * Format: uuid
+             */
+            campaign_id: string;
+            /** Campaign Title */
+            campaign_title: string;
+            /** Customer Email */
+            customer_email: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Subject */
+            subject: string;
+            state: components["schemas"]["InteractionState"];
+            /** Priority */
+            priority: number;
+            /**
+             * Waiting Since
+             * Format: date-time
+             */
+            waiting_since: string;
+            /** Waiting Seconds */
+            waiting_seconds: number;
         };
         /**
          * Weekday
@@ -13621,6 +13918,104 @@ export interface operations {
             };
         };
     };
+    "interactions-message_html": {
+        parameters: {
+            query?: {
+                /** @description Keep the message's remote images (https only); they are blocked by default. */
+                remote_images?: boolean;
+            };
+            header?: never;
+            path: {
+                interaction_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageHtml"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     "interactions-download_attachment": {
         parameters: {
             query?: never;
@@ -14997,6 +15392,286 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationPublic"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "supervision-list_campaign_stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignsBoard"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "supervision-list_agent_states": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentsBoard"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "supervision-list_waiting_customers": {
+        parameters: {
+            query?: {
+                campaign_id?: string | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_WaitingCustomer_"];
                 };
             };
             /** @description Bad Request */

@@ -3,10 +3,13 @@ import type { ReactElement } from "react";
 
 import type { Me } from "../api";
 import { BlacklistPage } from "./blacklist/BlacklistPage";
+import { BreakReasonsPage } from "./breaks/BreakReasonsPage";
 import { CampaignsPage } from "./campaigns/CampaignsPage";
 import { EmailGroupsPage } from "./groups/EmailGroupsPage";
+import { IncomingMailPage } from "./inbound/IncomingMailPage";
 import { PeoplePage } from "./people/PeoplePage";
 import { ServersPage } from "./servers/ServersPage";
+import { SupervisionPage } from "./supervision/SupervisionPage";
 import { SystemPage } from "./SystemPage";
 import { TemplatesPage } from "./templates/TemplatesPage";
 import { WorkspacePage } from "./workspace/WorkspacePage";
@@ -27,6 +30,12 @@ export function pageFor(path: string, me: Me): ReactElement | null {
       return <PeoplePage me={me} />;
     case "/workspace":
       return <WorkspacePage me={me} />;
+    case "/supervision":
+      return <SupervisionPage />;
+    case "/break-reasons":
+      return <BreakReasonsPage />;
+    case "/incoming-mail":
+      return <IncomingMailPage />;
     case "/system":
       return <SystemPage />;
     default:

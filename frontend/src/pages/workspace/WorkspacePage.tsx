@@ -19,18 +19,19 @@ import {
   UnstyledButton,
 } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 
 import { api, type Me, type Schemas, tokenStore } from "../../api";
 import { notify } from "../../components/notify";
-import { SafeHtmlFrame, hasRemoteImages } from "../../components/SafeHtmlFrame";
+import { SafeHtmlFrame, hasBlockedRemoteImages } from "../../components/SafeHtmlFrame";
 import { ConfirmModal, EmptyState, QueryState, SearchInput } from "../../components/ui";
 import { describeError, isApiErrorBody } from "../../errors";
 import { addressesNeedingConfirmation, confirmationMessage } from "../../lib/addresses";
 import { formatDateTime, formatWaiting } from "../../lib/format";
 import { must } from "../../lib/http";
 import { options, useCampaignOptions } from "../../lib/queries";
+import { inlineImageIds, loadInlineImages, substituteInlineImages } from "./inlineImages";
 
 type Summary = Schemas["InteractionSummary"];
 type Conversation = Schemas["Conversation"];
@@ -243,11 +244,15 @@ function SearchResults({ q, selected, onOpen }: { q: string; selected: string | 
   );
 }
 
-async function downloadAttachment(interactionId: string, attachment: Schemas["AttachmentPublic"]) {
-  // The download needs the bearer token, so it goes through fetch rather than a plain link.
-  const response = await fetch(`/api/interactions/${interactionId}/attachments/${attachment.id}`, {
+/** An attachment of the conversation; it needs the bearer token, so it goes through fetch rather than a plain link. */
+function fetchAttachment(interactionId: string, attachmentId: string): Promise<Response> {
+  return fetch(`/api/interactions/${interactionId}/attachments/${attachmentId}`, {
     headers: { Authorization: `Bearer ${tokenStore.get() ?? ""}` },
   });
+}
+
+async function downloadAttachment(interactionId: string, attachment: Schemas["AttachmentPublic"]) {
+  const response = await fetchAttachment(interactionId, attachment.id);
   if (!response.ok) {
     notify(`Could not download ${attachment.filename}.`, "red");
     return;
@@ -260,9 +265,61 @@ async function downloadAttachment(interactionId: string, attachment: Schemas["At
   window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function MessageCard({ message, interactionId }: { message: Message; interactionId: string }) {
-  const [showImages, setShowImages] = useState(false);
-  const remote = hasRemoteImages(message.html_body);
+const NO_IMAGES: ReadonlyMap<string, string> = new Map();
+
+/**
+ * A message's HTML in the sandboxed frame: inline images downloaded and substituted, remote images only once
+ * the agent asks (the API then sends the HTML with them, and the frame lets https images in).
+ */
+export function MessageHtml({ message, interactionId, attachments }: { message: Message; interactionId: string; attachments: Schemas["AttachmentPublic"][] }) {
+  const [remoteAsked, setRemoteAsked] = useState(false);
+  const remote = useQuery({
+    queryKey: ["message-html", interactionId, message.id, "remote-images"],
+    queryFn: () =>
+      must(
+        api.GET("/api/interactions/{interaction_id}/messages/{message_id}/html", {
+          params: { path: { interaction_id: interactionId, message_id: message.id }, query: { remote_images: true } },
+        }),
+      ),
+    enabled: remoteAsked,
+    staleTime: Infinity,
+  });
+  const remoteShown = remote.data?.remote_images === true;
+  const html = remote.data?.remote_images ? remote.data.html : message.html_body;
+  const imageIds = useMemo(() => inlineImageIds(html), [html]);
+  const images = useQuery({
+    queryKey: ["inline-images", interactionId, message.id, imageIds],
+    queryFn: () =>
+      loadInlineImages(imageIds, attachments, async (attachmentId) => {
+        const response = await fetchAttachment(interactionId, attachmentId);
+        return response.ok ? response.arrayBuffer() : null;
+      }),
+    enabled: imageIds.length > 0,
+    staleTime: Infinity,
+  });
+  const shown = useMemo(() => substituteInlineImages(html, images.data ?? NO_IMAGES), [html, images.data]);
+  return (
+    <>
+      {hasBlockedRemoteImages(message.html_body) && !remoteShown && (
+        <Group justify="space-between" mb="xs" p="xs" bg="yellow.0" style={{ borderRadius: 6 }} data-testid="remote-images">
+          <Text size="xs">
+            {remote.isError || (remote.data && !remoteShown)
+              ? "The remote images of this message could not be loaded."
+              : "This message has remote images, blocked to protect your privacy."}
+          </Text>
+          {!remote.data && (
+            <Button size="compact-xs" variant="light" loading={remote.isFetching} onClick={() => (remote.isError ? void remote.refetch() : setRemoteAsked(true))}>
+              {remote.isError ? "Try again" : "Show them"}
+            </Button>
+          )}
+        </Group>
+      )}
+      <SafeHtmlFrame html={shown} title={`Message from ${message.from_address}`} allowRemoteImages={remoteShown} height={300} />
+    </>
+  );
+}
+
+function MessageCard({ message, interactionId, attachments }: { message: Message; interactionId: string; attachments: Schemas["AttachmentPublic"][] }) {
   const inbound = message.direction === "inbound";
   const files = message.attachments.filter((a) => !a.inline);
   return (
@@ -297,17 +354,7 @@ function MessageCard({ message, interactionId }: { message: Message; interaction
         </Alert>
       )}
       {message.html_body ? (
-        <>
-          {remote && !showImages && (
-            <Group justify="space-between" mb="xs" p="xs" bg="yellow.0" style={{ borderRadius: 6 }}>
-              <Text size="xs">Remote images are blocked to protect your privacy.</Text>
-              <Button size="compact-xs" variant="light" onClick={() => setShowImages(true)}>
-                Show images
-              </Button>
-            </Group>
-          )}
-          <SafeHtmlFrame html={message.html_body} title={`Message from ${message.from_address}`} allowRemoteImages={showImages} height={300} />
-        </>
+        <MessageHtml message={message} interactionId={interactionId} attachments={attachments} />
       ) : (
         <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>
           {message.text_body}
@@ -345,6 +392,8 @@ function ConversationView({ interactionId, onDone }: { interactionId: string; on
     <QueryState query={conversation} label="the conversation">
       {(c) => {
         const rules = c.rules;
+        // All of the conversation's attachments: a reply quoting the customer shows their inline images too.
+        const attachments = c.messages.flatMap((m) => m.attachments);
         const closed = c.interaction.state === "closed";
         return (
           <Stack gap="sm">
@@ -401,7 +450,7 @@ function ConversationView({ interactionId, onDone }: { interactionId: string; on
             {mode && <Composer conversation={c} mode={mode} onClose={() => setMode(null)} key={mode} />}
             <Stack gap="sm" aria-label="Messages">
               {[...c.messages].reverse().map((message) => (
-                <MessageCard key={message.id} message={message} interactionId={interactionId} />
+                <MessageCard key={message.id} message={message} interactionId={interactionId} attachments={attachments} />
               ))}
             </Stack>
             {action && <InteractionAction conversation={c} action={action} onClose={() => setAction(null)} onDone={onDone} />}

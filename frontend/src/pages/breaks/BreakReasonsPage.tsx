@@ -1,0 +1,196 @@
+// Break reasons: the company's list agents pick from when they take a break (the seed's "Pause" reasons).
+import { Badge, Button, Group, Modal, Paper, Stack, Switch, Table, Text, TextInput } from "@mantine/core";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+
+import { api, type Schemas } from "../../api";
+import { notify } from "../../components/notify";
+import { ConfirmModal, ErrorAlert, FormAlert, PageHeader, QueryState } from "../../components/ui";
+import { formProblems } from "../../lib/forms";
+import { must } from "../../lib/http";
+
+type BreakReason = Schemas["BreakReasonPublic"];
+
+export function useBreakReasons() {
+  return useQuery({ queryKey: ["break-reasons"], queryFn: () => must(api.GET("/api/agents/break-reasons")) });
+}
+
+export function BreakReasonsPage() {
+  const reasons = useBreakReasons();
+  const queryClient = useQueryClient();
+  const [renaming, setRenaming] = useState<BreakReason | null>(null);
+  const [deleting, setDeleting] = useState<BreakReason | null>(null);
+  const toggle = useMutation({
+    mutationFn: (reason: BreakReason) =>
+      must(api.PATCH("/api/agents/break-reasons/{reason_id}", { params: { path: { reason_id: reason.id } }, body: { active: !reason.active } })),
+    onSuccess: (saved) => {
+      notify(saved.active ? `“${saved.name}” is offered again.` : `“${saved.name}” is no longer offered.`);
+      void queryClient.invalidateQueries({ queryKey: ["break-reasons"] });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (reason: BreakReason) => must(api.DELETE("/api/agents/break-reasons/{reason_id}", { params: { path: { reason_id: reason.id } } })),
+    onSuccess: () => {
+      setDeleting(null);
+      notify("Break reason deleted.");
+      void queryClient.invalidateQueries({ queryKey: ["break-reasons"] });
+    },
+  });
+  return (
+    <Stack>
+      <PageHeader
+        title="Break reasons"
+        description="What agents choose from when they take a break. Once the list has an offered reason, a break needs one."
+      />
+      <NewReasonForm />
+      {toggle.error ? <ErrorAlert error={toggle.error} title="Could not change the reason" /> : null}
+      <QueryState query={reasons} label="break reasons" isEmpty={(list) => list.length === 0} empty="No break reason yet: agents take breaks without one.">
+        {(list) => (
+          <Paper withBorder radius="md">
+            <Table aria-label="Break reasons" verticalSpacing="sm">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Offered to agents</Table.Th>
+                  <Table.Th aria-label="Actions" />
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {list.map((reason) => (
+                  <Table.Tr key={reason.id} data-testid={`reason-${reason.name}`}>
+                    <Table.Td fw={500}>
+                      {reason.name}
+                      {!reason.active && (
+                        <Badge ml="xs" size="xs" color="gray">
+                          retired
+                        </Badge>
+                      )}
+                    </Table.Td>
+                    <Table.Td>
+                      <Switch
+                        checked={reason.active}
+                        onChange={() => toggle.mutate(reason)}
+                        disabled={toggle.isPending}
+                        aria-label={`Offer “${reason.name}”`}
+                      />
+                    </Table.Td>
+                    <Table.Td>
+                      <Group gap="xs" justify="flex-end">
+                        <Button size="xs" variant="light" onClick={() => setRenaming(reason)} aria-label={`Rename ${reason.name}`}>
+                          Rename
+                        </Button>
+                        <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setDeleting(reason); }} aria-label={`Delete ${reason.name}`}>
+                          Delete
+                        </Button>
+                      </Group>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Paper>
+        )}
+      </QueryState>
+      {renaming && <RenameModal reason={renaming} onClose={() => setRenaming(null)} />}
+      <ConfirmModal
+        opened={deleting !== null}
+        onClose={() => setDeleting(null)}
+        title={`Delete the break reason “${deleting?.name ?? ""}”?`}
+        confirmLabel="Delete"
+        onConfirm={() => deleting && remove.mutate(deleting)}
+        busy={remove.isPending}
+      >
+        <Text size="sm">Agents on this break stay on it and keep its name. To stop offering it but keep it listed, switch it off instead.</Text>
+        {remove.error ? <ErrorAlert error={remove.error} title="The reason was not deleted" /> : null}
+      </ConfirmModal>
+    </Stack>
+  );
+}
+
+function NewReasonForm() {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState("");
+  const [checked, setChecked] = useState(false);
+  const create = useMutation({
+    mutationFn: () => must(api.POST("/api/agents/break-reasons", { body: { name } })),
+    onSuccess: (saved) => {
+      notify(`Break reason “${saved.name}” added.`);
+      setName("");
+      setChecked(false);
+      void queryClient.invalidateQueries({ queryKey: ["break-reasons"] });
+    },
+  });
+  const blank = name.trim() === "" ? "Give the reason a name." : null;
+  const problems = formProblems(checked && blank ? { name: blank } : null, create.error);
+  return (
+    <form
+      noValidate
+      aria-label="New break reason"
+      onSubmit={(event) => {
+        event.preventDefault();
+        setChecked(true);
+        if (!blank) create.mutate();
+      }}
+    >
+      <Group align="flex-start">
+        <TextInput
+          label="New break reason"
+          placeholder="e.g. Lunch, Training, Meeting"
+          value={name}
+          onChange={(event) => {
+            setName(event.currentTarget.value);
+            create.reset();
+          }}
+          error={problems?.fields.name ?? (problems && !problems.fields.name ? problems.message : undefined)}
+          maxLength={100}
+          w={320}
+        />
+        <Button type="submit" mt={25} loading={create.isPending}>
+          Add
+        </Button>
+      </Group>
+    </form>
+  );
+}
+
+function RenameModal({ reason, onClose }: { reason: BreakReason; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState(reason.name);
+  const save = useMutation({
+    mutationFn: () => must(api.PATCH("/api/agents/break-reasons/{reason_id}", { params: { path: { reason_id: reason.id } }, body: { name } })),
+    onSuccess: (saved) => {
+      notify(`Break reason renamed to “${saved.name}”.`);
+      void queryClient.invalidateQueries({ queryKey: ["break-reasons"] });
+      onClose();
+    },
+  });
+  const blank = name.trim() === "" ? "Give the reason a name." : null;
+  const problems = formProblems(blank ? { name: blank } : null, save.error);
+  return (
+    <Modal opened onClose={onClose} title={`Rename “${reason.name}”`} centered>
+      <form
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!blank) save.mutate();
+        }}
+      >
+        <Stack>
+          {save.error ? <FormAlert problems={problems} /> : null}
+          <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} maxLength={100} data-autofocus />
+          <Text size="xs" c="dimmed">
+            Agents already on this break keep the name they started it with.
+          </Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={save.isPending}>
+              Save
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
