@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +33,7 @@ def content_key(data: bytes) -> str:
     return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
 
 
+_WRITERS = ThreadPoolExecutor(8, thread_name_prefix="blob-write")
 _KEY = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
 
 
@@ -53,15 +55,15 @@ class LocalBlobStore:
         return key
 
     async def put_many(self, items: list[bytes]) -> list[str]:
-        """Store several blobs with one hand-off to a thread (a fetched batch: messages and attachments)."""
-        return await asyncio.to_thread(self._write_many, items)
+        """Store several blobs at once (a fetched batch: messages and attachments).
 
-    def _write_many(self, items: list[bytes]) -> list[str]:
-        keys = []
-        for data in items:
-            key = content_key(data)
-            self._write(key, data)
-            keys.append(key)
+        Written by a few threads side by side: each write waits for its fsync, and the filesystem
+        commits concurrent fsyncs together, so a batch costs a fraction of one-by-one writes.
+        """
+        loop = asyncio.get_running_loop()
+        keys = [content_key(data) for data in items]
+        writes = {key: data for key, data in zip(keys, items, strict=True)}  # the same bytes once
+        await asyncio.gather(*(loop.run_in_executor(_WRITERS, self._write, key, data) for key, data in writes.items()))
         return keys
 
     def _write(self, key: str, data: bytes) -> None:
