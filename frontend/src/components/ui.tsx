@@ -245,3 +245,31 @@ export function ConfirmModal({
     </Modal>
   );
 }
+
+/** A table row's edit and delete buttons, labelled with the row's name (screen readers, tests). */
+export function RowActions({
+  name,
+  onEdit,
+  editLabel = "Edit",
+  onDelete,
+}: {
+  name: string;
+  onEdit?: () => void;
+  editLabel?: string;
+  onDelete?: () => void;
+}) {
+  return (
+    <Group gap="xs" justify="flex-end">
+      {onEdit && (
+        <Button size="xs" variant="light" onClick={onEdit} aria-label={`${editLabel} ${name}`}>
+          {editLabel}
+        </Button>
+      )}
+      {onDelete && (
+        <Button size="xs" variant="subtle" color="red" onClick={onDelete} aria-label={`Delete ${name}`}>
+          Delete
+        </Button>
+      )}
+    </Group>
+  );
+}

@@ -5,7 +5,7 @@ import { useState } from "react";
 
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmModal, ErrorAlert, FormAlert, PageHeader, QueryState } from "../../components/ui";
+import { ConfirmModal, ErrorAlert, FormAlert, PageHeader, QueryState, RowActions } from "../../components/ui";
 import { formProblems } from "../../lib/forms";
 import { must } from "../../lib/http";
 
@@ -75,14 +75,7 @@ export function BreakReasonsPage() {
                       />
                     </Table.Td>
                     <Table.Td>
-                      <Group gap="xs" justify="flex-end">
-                        <Button size="xs" variant="light" onClick={() => setRenaming(reason)} aria-label={`Rename ${reason.name}`}>
-                          Rename
-                        </Button>
-                        <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setDeleting(reason); }} aria-label={`Delete ${reason.name}`}>
-                          Delete
-                        </Button>
-                      </Group>
+                      <RowActions name={reason.name} editLabel="Rename" onEdit={() => setRenaming(reason)} onDelete={() => { remove.reset(); setDeleting(reason); }} />
                     </Table.Td>
                   </Table.Tr>
                 ))}

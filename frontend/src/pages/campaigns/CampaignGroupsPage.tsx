@@ -5,7 +5,7 @@ import { useState } from "react";
 
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmDeleteModal, FormAlert, PageHeader, QueryState } from "../../components/ui";
+import { ConfirmDeleteModal, FormAlert, PageHeader, QueryState, RowActions } from "../../components/ui";
 import { formatDate } from "../../lib/format";
 import { formProblems } from "../../lib/forms";
 import { errorExtra, must } from "../../lib/http";
@@ -56,14 +56,7 @@ export function CampaignGroupsPage() {
                     <Table.Td>{group.description || "—"}</Table.Td>
                     <Table.Td>{formatDate(group.created_at)}</Table.Td>
                     <Table.Td>
-                      <Group gap="xs" justify="flex-end">
-                        <Button size="xs" variant="light" onClick={() => setEditing(group)} aria-label={`Edit ${group.name}`}>
-                          Edit
-                        </Button>
-                        <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setDeleting(group); }} aria-label={`Delete ${group.name}`}>
-                          Delete
-                        </Button>
-                      </Group>
+                      <RowActions name={group.name} onEdit={() => setEditing(group)} onDelete={() => { remove.reset(); setDeleting(group); }} />
                     </Table.Td>
                   </Table.Tr>
                 ))}

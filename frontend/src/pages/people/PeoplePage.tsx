@@ -6,7 +6,7 @@ import { useNavigate, useParams } from "react-router-dom";
 
 import { api, type Me, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmDeleteModal, FormAlert, Pager, PageHeader, QueryState, SearchInput } from "../../components/ui";
+import { ConfirmDeleteModal, FormAlert, Pager, PageHeader, QueryState, RowActions, SearchInput } from "../../components/ui";
 import { formatDate, formatDateTime } from "../../lib/format";
 import { formProblems } from "../../lib/forms";
 import { definedParams, must } from "../../lib/http";
@@ -124,16 +124,11 @@ function UsersTab({ me }: { me: Me }) {
                       </Table.Td>
                       <Table.Td>{formatDateTime(user.last_login_at)}</Table.Td>
                       <Table.Td>
-                        <Group gap="xs" justify="flex-end">
-                          <Button size="xs" variant="light" onClick={() => setEditing(user)} aria-label={`Edit ${user.name}`}>
-                            Edit
-                          </Button>
-                          {user.id !== me.id && (
-                            <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setDeleting(user); }} aria-label={`Delete ${user.name}`}>
-                              Delete
-                            </Button>
-                          )}
-                        </Group>
+                        <RowActions
+                          name={user.name}
+                          onEdit={() => setEditing(user)}
+                          onDelete={user.id !== me.id ? () => { remove.reset(); setDeleting(user); } : undefined}
+                        />
                       </Table.Td>
                     </Table.Tr>
                   ))}
@@ -266,14 +261,7 @@ function TeamsTab() {
                     <Table.Td>{team.member_ids.length ? team.member_ids.map(userName).join(", ") : "—"}</Table.Td>
                     <Table.Td>{formatDate(team.created_at)}</Table.Td>
                     <Table.Td>
-                      <Group gap="xs" justify="flex-end">
-                        <Button size="xs" variant="light" onClick={() => setEditing(team)} aria-label={`Edit ${team.name}`}>
-                          Edit
-                        </Button>
-                        <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setDeleting(team); }} aria-label={`Delete ${team.name}`}>
-                          Delete
-                        </Button>
-                      </Group>
+                      <RowActions name={team.name} onEdit={() => setEditing(team)} onDelete={() => { remove.reset(); setDeleting(team); }} />
                     </Table.Td>
                   </Table.Tr>
                 ))}
