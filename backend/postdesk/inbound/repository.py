@@ -123,7 +123,8 @@ class InboundRepository:
         return found
 
     async def same_content_many(self, server_id: uuid.UUID, hashes: Sequence[str]) -> list[InboundMail]:
-        """Messages already taken from this server with one of these contents (see `same_content`)."""
+        """Messages already taken from this server with one of these contents (a duplicate is the same
+        Message-ID and the same bytes; the caller matches the Message-ID)."""
         found: list[InboundMail] = []
         for start in range(0, len(hashes), 500):
             rows = await self.session.scalars(select(InboundMail).where(
@@ -131,19 +132,6 @@ class InboundRepository:
                 InboundMail.outcome.in_((MailOutcome.ingested, MailOutcome.own))))
             found.extend(rows)
         return found
-
-    async def same_content(self, server_id: uuid.UUID, message_id_header: str | None,
-                           content_hash: str) -> InboundMail | None:
-        """A message already taken from this server with the same Message-ID and the same bytes."""
-        query = select(InboundMail).where(
-            InboundMail.email_server_id == server_id, InboundMail.content_hash == content_hash,
-            InboundMail.outcome.in_((MailOutcome.ingested, MailOutcome.own)),
-        )
-        if message_id_header is None:
-            query = query.where(InboundMail.message_id_header.is_(None))
-        else:
-            query = query.where(InboundMail.message_id_header == message_id_header)
-        return await self.session.scalar(query.limit(1))
 
     async def pending_after_fetch(self, server_id: uuid.UUID, folder: str, uidvalidity: int | None,
                                   limit: int = 1000) -> list[InboundMail]:
@@ -185,12 +173,6 @@ class InboundRepository:
             .order_by(Message.created_at)
         )
         return list(rows.all())
-
-    async def own_outbound(self, company_id: uuid.UUID, message_id_header: str) -> Message | None:
-        return await self.session.scalar(
-            select(Message).where(Message.company_id == company_id, Message.message_id_header == message_id_header,
-                                  Message.direction == Direction.outbound).limit(1)
-        )
 
     async def own_outbound_many(self, company_id: uuid.UUID, message_ids: Sequence[str]) -> dict[str, Message]:
         """Our sent messages among these Message-IDs (mail of ours fetched back)."""

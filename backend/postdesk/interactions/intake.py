@@ -123,10 +123,10 @@ async def enter_queue(
     else:
         room = await _room(session, campaign)
         has_backlog = await _count(session, campaign.id, InteractionState.backlog, exclude=interaction.id) > 0
-    previous = interaction.state if interaction in session and not _is_new(session, interaction) else None
+    previous = interaction.state  # a new interaction is `stored`: counted nowhere yet
     interaction.state = InteractionState.queued if room > 0 and not has_backlog else InteractionState.backlog
     if counts is not None:
-        if previous in WAITING and previous is not None:
+        if previous in WAITING:
             counts[previous.value] -= 1
         counts[interaction.state.value] += 1
     else:
@@ -248,10 +248,6 @@ def _in_memory_counts(session: AsyncSession, campaign_id: uuid.UUID) -> dict | N
     if all_counts is None:
         return None
     return all_counts.setdefault(campaign_id, {"queued": 0, "backlog": 0})
-
-
-def _is_new(session: AsyncSession, interaction: Interaction) -> bool:
-    return interaction in session.new
 
 
 def _room_of(campaign: Campaign, queued: int) -> int:

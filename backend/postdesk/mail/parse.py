@@ -143,6 +143,11 @@ class _Reader:
         for name, value in message.raw_items():
             self.raw_headers.setdefault(name.lower(), []).append(value)
 
+    def _raw(self, name: str) -> str:
+        """The first `name` header as it came (the fallback for one that cannot be parsed)."""
+        values = self.raw_headers.get(name)
+        return str(values[0]) if values else ""
+
     def _typed(self, name: str) -> object | None:
         """The first `name` header as `policy.default` would return it (raises on a broken one)."""
         values = self.raw_headers.get(name)
@@ -181,7 +186,7 @@ class _Reader:
             return "" if value is None else str(value)
         except Exception as exc:  # noqa: BLE001 - a malformed header must not lose the message
             self.problems.append(f"unreadable {name} header: {exc!r}")
-            return _raw_header(self.message, name)
+            return self._raw(name)
 
     def _all_headers(self, name: str) -> tuple[str, ...]:
         try:
@@ -208,7 +213,7 @@ class _Reader:
             pairs = [(address.display_name, address.addr_spec) for address in header.addresses]
         except Exception as exc:  # noqa: BLE001
             self.problems.append(f"unreadable {name} header: {exc!r}")
-            pairs = getaddresses([_raw_header(self.message, name)], strict=False)
+            pairs = getaddresses([self._raw(name)], strict=False)
         return tuple(
             EmailAddress(address=address.strip(), name=_single_line(display_name))
             for display_name, address in pairs
@@ -346,10 +351,3 @@ def _single_line(value: str) -> str:
         except UnicodeDecodeError:
             value = raw.decode(_FALLBACK_CHARSET, errors="replace")
     return _CONTROL_CHARS.sub(" ", value).strip()
-
-
-def _raw_header(message: Message, name: str) -> str:
-    for key, value in message.raw_items():
-        if key.lower() == name:
-            return value if isinstance(value, str) else str(value)
-    return ""

@@ -29,13 +29,13 @@ async def readyz(runtime: RuntimeDep, response: Response) -> Health:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
-    except Exception as exc:  # readiness reports, it does not raise
+    except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
         checks["database"] = f"error: {type(exc).__name__}"
     if runtime.redis is not None:
         try:
             await runtime.redis.ping()
             checks["redis"] = "ok"
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     response.status_code = 200 if ready else 503
