@@ -39,9 +39,9 @@ sys.path.insert(0, str(REPO / "backend"))
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from postdesk.mail.imap import ImapMailbox
 from postdesk.inbound.models import InboundMail
 from postdesk.mail.connection import MailServer, Security
+from postdesk.mail.imap import ImapMailbox
 from postdesk.net import NetworkGuard
 from postdesk.settings import Settings
 from tests.support.certs import make_test_certificates

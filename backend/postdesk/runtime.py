@@ -57,7 +57,7 @@ class Runtime:
     jobs: JobEngine = field(init=False)
     events: EventBus = field(init=False)
     fetchers: Any = None  # postdesk.inbound.supervisor.FetcherSupervisor where mailboxes are fetched
-    mail_parser: Any = None  # postdesk.inbound.parsing.MailParser, shared by this process's fetchers
+    mail_preparer: Any = None  # postdesk.inbound.parsing.MailPreparer, shared by this process's fetchers
 
     @classmethod
     async def start(cls, settings: Settings, role: Literal["api", "worker", "cli"] = "api") -> Runtime:
@@ -88,10 +88,10 @@ class Runtime:
             await runtime.jobs.start()
         # Mailbox fetchers live beside the jobs: in the API when embedded, in every worker in production.
         if settings.inbound_fetchers_enabled and (role == "worker" or (role == "api" and redis is None)):
-            from postdesk.inbound.parsing import MailParser
+            from postdesk.inbound.parsing import MailPreparer
             from postdesk.inbound.supervisor import FetcherSupervisor
 
-            runtime.mail_parser = MailParser(settings.inbound_parse_processes)
+            runtime.mail_preparer = MailPreparer(settings.inbound_parse_processes)
             runtime.fetchers = FetcherSupervisor(runtime)
             await runtime.fetchers.start()
         return runtime
@@ -99,8 +99,8 @@ class Runtime:
     async def stop(self) -> None:
         if self.fetchers is not None:
             await self.fetchers.stop()
-        if self.mail_parser is not None:
-            self.mail_parser.close()
+        if self.mail_preparer is not None:
+            self.mail_preparer.close()
         await self.jobs.stop()
         await self.events.stop()
         if self.redis is not None:

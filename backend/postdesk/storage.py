@@ -18,8 +18,11 @@ from typing import Protocol
 
 
 class BlobStore(Protocol):
+    """Implementations must pickle: worker processes store what they prepare (`put_many_blocking`)."""
+
     async def put(self, data: bytes) -> str: ...
     async def put_many(self, items: list[bytes]) -> list[str]: ...
+    def put_many_blocking(self, items: list[bytes]) -> list[str]: ...
     async def get(self, key: str) -> bytes: ...
     async def exists(self, key: str) -> bool: ...
 
@@ -33,7 +36,15 @@ def content_key(data: bytes) -> str:
     return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
 
 
-_WRITERS = ThreadPoolExecutor(8, thread_name_prefix="blob-write")
+_writer_pool: ThreadPoolExecutor | None = None
+
+
+def _writers() -> ThreadPoolExecutor:
+    """Threads for parallel fsyncs, started in the process that writes (a worker process has its own)."""
+    global _writer_pool
+    if _writer_pool is None:
+        _writer_pool = ThreadPoolExecutor(8, thread_name_prefix="blob-write")
+    return _writer_pool
 _KEY = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
 
 
@@ -55,15 +66,18 @@ class LocalBlobStore:
         return key
 
     async def put_many(self, items: list[bytes]) -> list[str]:
-        """Store several blobs at once (a fetched batch: messages and attachments).
+        return await asyncio.to_thread(self.put_many_blocking, items)
+
+    def put_many_blocking(self, items: list[bytes]) -> list[str]:
+        """Store several blobs at once (a fetched batch: messages and attachments), from any thread.
 
         Written by a few threads side by side: each write waits for its fsync, and the filesystem
         commits concurrent fsyncs together, so a batch costs a fraction of one-by-one writes.
         """
-        loop = asyncio.get_running_loop()
         keys = [content_key(data) for data in items]
         writes = {key: data for key, data in zip(keys, items, strict=True)}  # the same bytes once
-        await asyncio.gather(*(loop.run_in_executor(_WRITERS, self._write, key, data) for key, data in writes.items()))
+        for done in [_writers().submit(self._write, key, data) for key, data in writes.items()]:
+            done.result()
         return keys
 
     def _write(self, key: str, data: bytes) -> None:

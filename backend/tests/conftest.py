@@ -119,7 +119,7 @@ def worker_process(settings: Settings, settings_env: dict[str, str]) -> Iterator
         stop_process(process)
 
 
-def start_worker(env: dict[str, str], log_file) -> subprocess.Popen:  # noqa: ANN001
+def start_worker(env: dict[str, str], log_file) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "postdesk", "worker"],
         env={**os.environ, **env},
@@ -245,7 +245,7 @@ async def company(make_company) -> TestCompany:
     return await make_company()
 
 
-async def eventually(check, *, timeout: float = 15, interval: float = 0.1):  # noqa: ANN001
+async def eventually(check, *, timeout: float = 15, interval: float = 0.1):
     """Poll an async check until it returns a truthy value (background work finishing)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

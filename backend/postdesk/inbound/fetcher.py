@@ -84,6 +84,9 @@ class MailboxFetcher:
         self.company_id = company_id
         self.mailbox_id: uuid.UUID | None = None
         self._status: tuple[MailboxStatus, str] | None = None
+        # Ledger rows marked seen/deleted on the server while a batch was being recorded: the next
+        # recording transaction notes it (SQLite has one writer; a transaction of their own would wait).
+        self._done_on_server: set[uuid.UUID] = set()
 
     async def run(self) -> None:
         """Fetch until cancelled; connection failures are reported and retried with backoff."""
@@ -214,7 +217,7 @@ class MailboxFetcher:
                 batch.append(Fetched(source, message.raw, message.size, message.oversized))
                 if len(batch) >= self.settings.inbound_batch_size:
                     recording = await self._hand_over(recording, batch, mailbox)
-                    await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
+                    await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity, while_recording=True)
                     batch = []
             if batch:
                 recording = await self._hand_over(recording, batch, mailbox)
@@ -250,20 +253,34 @@ class MailboxFetcher:
                 raise
         return recording
 
-    async def _finish_after_fetch(self, imap: ImapMailbox, incoming: Incoming, uidvalidity: int | None) -> None:
-        """Mark seen / delete on the server what is committed and not yet done (also after a crash)."""
+    async def _finish_after_fetch(self, imap: ImapMailbox, incoming: Incoming, uidvalidity: int | None, *,
+                                  while_recording: bool = False) -> None:
+        """Mark seen / delete on the server what is committed and not yet done (also after a crash).
+
+        `while_recording`: a batch is being recorded; the next recording transaction writes that it is
+        done instead of a transaction of our own (which would wait for SQLite's write lock and stall
+        fetching). Until then a crash only means marking it seen again, which changes nothing.
+        """
         async with self.runtime.session_maker() as session:
-            pending = await InboundRepository(session).pending_after_fetch(self.server_id, incoming.folder, uidvalidity)
-        if not pending:
-            return
-        uids = [row.uid for row in pending if row.uid is not None]
-        if incoming.after_fetch is AfterFetch.mark_seen:
-            await imap.mark_seen(uids)
-        elif incoming.after_fetch is AfterFetch.delete:
-            await imap.delete(uids)
-        async with unit_of_work(self.runtime) as session:
-            await InboundRepository(session).mark_server_done([row.id for row in pending])
-        log.debug("inbound_after_fetch", action=incoming.after_fetch.value, uids=uid_set(uids) if uids else "")
+            pending = [row for row in await InboundRepository(session).pending_after_fetch(
+                self.server_id, incoming.folder, uidvalidity) if row.id not in self._done_on_server]
+        if pending:
+            uids = [row.uid for row in pending if row.uid is not None]
+            if incoming.after_fetch is AfterFetch.mark_seen:
+                await imap.mark_seen(uids)
+            elif incoming.after_fetch is AfterFetch.delete:
+                await imap.delete(uids)
+            self._done_on_server.update(row.id for row in pending)
+            log.debug("inbound_after_fetch", action=incoming.after_fetch.value, uids=uid_set(uids) if uids else "")
+        if self._done_on_server and not while_recording:
+            async with unit_of_work(self.runtime) as session:
+                await self._note_done_on_server(session)
+
+    async def _note_done_on_server(self, session) -> None:
+        """Write (in the caller's transaction) what was marked seen/deleted on the server meanwhile."""
+        done, self._done_on_server = self._done_on_server, set()
+        if done:
+            await InboundRepository(session).mark_server_done(sorted(done))
 
     # --- POP3 -----------------------------------------------------------------------------------
 
@@ -322,7 +339,7 @@ class MailboxFetcher:
     async def _prepare_batch(self, batch: list[Fetched]) -> list[service.Prepared | BaseException]:
         try:
             return list(await service.prepare_many(
-                self.runtime.blobs, self.runtime.mail_parser,
+                self.runtime.blobs, self.runtime.mail_preparer,
                 [(item.raw, item.size if item.oversized else None) for item in batch]))
         except asyncio.CancelledError:
             raise
@@ -342,6 +359,7 @@ class MailboxFetcher:
                         if not lookups.is_recorded(item.source):
                             await service.record(session, ready, item.source, lookups=lookups)  # type: ignore[arg-type]
                     await self._advance(session, mailbox, batch)
+                    await self._note_done_on_server(session)
                 _committed(mailbox, batch)
                 return
             except asyncio.CancelledError:

@@ -1,12 +1,13 @@
-"""Parsing fetched mail away from the event loop.
+"""Preparing fetched mail away from the event loop.
 
-MIME parsing is pure-Python CPU work (about a millisecond for a typical 50 KB message). In a thread
-it holds the GIL against the event loop that reads IMAP and writes the database, so a mailbox
-drains no faster than one core allows. A small process pool (`INBOUND_PARSE_PROCESSES`, shared by
-every fetcher of the process) parses whole batches on other cores instead; 0 keeps it in a thread.
+Parsing, sanitising and storing mail (`inbound.prepare`) is CPU and file work. In a thread its
+Python parts hold the GIL against the event loop that reads IMAP and writes the database, so a
+mailbox drains no faster than one core allows. A small process pool (`INBOUND_PARSE_PROCESSES`,
+shared by every fetcher of the process) prepares whole batches on other cores instead, and only
+what recording needs comes back (no attachment bytes); 0 keeps it in a thread.
 
 A message that makes the parser fail comes back as its exception, in its place in the batch; a
-pool that broke (a worker process died) is replaced and the batch is parsed again in a thread.
+pool that broke (a worker process died) is replaced and the batch is prepared again in a thread.
 """
 
 from __future__ import annotations
@@ -18,40 +19,32 @@ from concurrent.futures.process import BrokenProcessPool
 
 import structlog
 
-from postdesk.mail.parse import ParsedMessage, parse_message
+from postdesk.inbound.prepare import Prepared, prepare_batch
+from postdesk.storage import BlobStore
 
 log = structlog.get_logger(__name__)
 
 
-def parse_all(raws: list[bytes]) -> list[ParsedMessage | Exception]:
-    """Parse each message; a failure is returned in the message's place (the rest still parse)."""
-    results: list[ParsedMessage | Exception] = []
-    for raw in raws:
-        try:
-            results.append(parse_message(raw))
-        except Exception as exc:  # noqa: BLE001 - the caller retries or quarantines this message alone
-            results.append(exc)
-    return results
-
-
-class MailParser:
-    """Parses batches of raw messages in `processes` worker processes (started on first use)."""
+class MailPreparer:
+    """Prepares batches of raw messages in `processes` worker processes (started on first use)."""
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
 
-    async def parse_many(self, raws: list[bytes]) -> list[ParsedMessage | Exception]:
-        if not raws:
+    async def prepare_many(self, blobs: BlobStore,
+                           batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
+        """Each (raw, oversized_size) prepared, or its parse failure in its place; storage failures raise."""
+        if not batch:
             return []
         if self.processes <= 0:
-            return await asyncio.to_thread(parse_all, raws)
+            return await asyncio.to_thread(prepare_batch, blobs, batch)
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor(), parse_all, raws)
+            return await asyncio.get_running_loop().run_in_executor(self._executor(), prepare_batch, blobs, batch)
         except BrokenProcessPool:
-            log.warning("mail_parser_pool_broken", messages=len(raws))
+            log.warning("mail_preparer_pool_broken", messages=len(batch))
             self.close()
-            return await asyncio.to_thread(parse_all, raws)
+            return await asyncio.to_thread(prepare_batch, blobs, batch)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:

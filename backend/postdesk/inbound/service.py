@@ -2,8 +2,9 @@
 
 A fetched message goes through two steps:
 
-1. `prepare` (no database): parse in a thread, store the raw bytes and the attachments in the blob
-   store (content-addressed, so doing it again after a crash stores nothing twice).
+1. `prepare` (no database, see `inbound.prepare`): parse, sanitise, store the raw bytes and the
+   attachments in the blob store (content-addressed, so doing it again after a crash stores nothing
+   twice); in a worker process for fetched batches.
 2. `record` (inside the caller's transaction): write the ledger row (unique per server/folder/
    UIDVALIDITY/UID or per POP3 UIDL), recognise our own mail and duplicates, thread follow-ups,
    choose the campaign and open the interaction. The fetcher commits it together with the new sync
@@ -17,7 +18,6 @@ reference "[#REFERENCE]" (what outbound subjects may carry, see SUBJECT_REFERENC
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import re
 import uuid
@@ -34,6 +34,7 @@ from postdesk.campaigns.models import Campaign
 from postdesk.db import utcnow
 from postdesk.errors import Conflict, NotFound
 from postdesk.inbound.models import InboundMail, InboundMailbox, MailOutcome
+from postdesk.inbound.prepare import Prepared, prepare_headers_only, prepare_one
 from postdesk.inbound.repository import InboundRepository
 from postdesk.interactions import intake
 from postdesk.interactions.models import (
@@ -46,18 +47,14 @@ from postdesk.interactions.models import (
 )
 from postdesk.mail.compose import conversation_token
 from postdesk.mail.errors import MessageLimitExceeded
-from postdesk.mail.html import sanitize_html
-from postdesk.mail.parse import ParsedAttachment, ParsedMessage, parse_message
+from postdesk.mail.parse import ParsedMessage
 from postdesk.storage import BlobStore
 
 if TYPE_CHECKING:
-    from postdesk.inbound.parsing import MailParser
+    from postdesk.inbound.parsing import MailPreparer
 
 log = structlog.get_logger(__name__)
 
-# What an inline `cid:` image's src becomes: its stored attachment's id, under a scheme nothing fetches. The
-# sandboxed frame cannot send the agent's token, so the SPA downloads the image and substitutes a data: URI.
-ATTACHMENT_URL = "postdesk-attachment:{id}"
 # Outbound subjects may carry the interaction reference as "[#0A1B2C3D4E5F]"; replies keep it.
 SUBJECT_REFERENCE = re.compile(r"\[#([0-9A-F]{12})\]")
 MAX_THREAD_IDS = 30  # In-Reply-To plus the newest References looked at
@@ -73,27 +70,6 @@ class MailSource:
     uidvalidity: int | None = None
     uid: int | None = None
     uidl: str | None = None
-
-
-@dataclass
-class StoredAttachment:
-    attachment_id: uuid.UUID
-    part: ParsedAttachment
-    key: str
-    sha256: str
-
-
-@dataclass
-class Prepared:
-    """A message parsed and stored in the blob store, ready to be recorded in a transaction."""
-
-    raw_key: str
-    content_hash: str
-    size: int
-    parsed: ParsedMessage
-    delivered_to: list[str]
-    attachments: list[StoredAttachment] = field(default_factory=list)
-    note: str = ""
 
 
 @dataclass
@@ -155,62 +131,14 @@ class Recorded:
 
 
 async def prepare(blobs: BlobStore, raw: bytes, *, oversized_size: int | None = None) -> Prepared:
-    """Parse `raw` and store it with its attachments. Raises on parse limits or storage failure.
-
-    `oversized_size`: `raw` holds only the header section of a message of that size (too large to
-    download); it is recorded with a note instead of a body.
-    """
-    parsed = await asyncio.to_thread(parse_message, raw)
-    return (await _store_many(blobs, [(raw, *_oversized(parsed, oversized_size))]))[0]
+    """Parse and store one message (in a thread). Raises on parse limits or storage failure."""
+    return await asyncio.to_thread(prepare_one, blobs, raw, oversized_size)
 
 
-async def prepare_many(blobs: BlobStore, parser: MailParser,
+async def prepare_many(blobs: BlobStore, preparer: MailPreparer,
                        batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
-    """`prepare` for a fetched batch of (raw, oversized_size): parsed by the parser's processes, stored
-    with one blob-store call. A message that fails to parse gets its exception in its place; a storage
-    failure raises (it is nobody's message's fault)."""
-    parsed_all = await parser.parse_many([raw for raw, _ in batch])
-    ready = [(raw, *_oversized(parsed, size)) for (raw, size), parsed in zip(batch, parsed_all, strict=True)
-             if not isinstance(parsed, Exception)]
-    stored = iter(await _store_many(blobs, ready))
-    return [parsed if isinstance(parsed, Exception) else next(stored) for parsed in parsed_all]
-
-
-def _oversized(parsed: ParsedMessage, oversized_size: int | None) -> tuple[ParsedMessage, str]:
-    if oversized_size is None:
-        return parsed, ""
-    return _replace_text(parsed, f"[This message is {oversized_size / 1_048_576:.1f} MB, above the download "
-                                 "limit; it was left on the mail server.]"), "too large"
-
-
-async def prepare_headers_only(blobs: BlobStore, raw: bytes, problem: str) -> Prepared:
-    """For a message that cannot be parsed whole: its headers, and the original as an .eml attachment."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][:256 * 1024] + b"\r\n\r\n"
-    parsed = await asyncio.to_thread(parse_message, head)
-    parsed = _replace_text(parsed, f"[This message could not be displayed ({problem}); the original is attached.]")
-    parsed = dataclasses.replace(parsed, attachments=(
-        ParsedAttachment(filename="original.eml", content_type="message/rfc822", data=raw),))
-    return (await _store_many(blobs, [(raw, parsed, "headers only")]))[0]
-
-
-def _replace_text(parsed: ParsedMessage, text: str) -> ParsedMessage:
-    return dataclasses.replace(parsed, text=text, html=None)
-
-
-async def _store_many(blobs: BlobStore, batch: list[tuple[bytes, ParsedMessage, str]]) -> list[Prepared]:
-    """Store each (raw, parsed, note) with its attachments; keys are content hashes."""
-    keys = iter(await blobs.put_many([data for raw, parsed, _ in batch
-                                      for data in (raw, *(part.data for part in parsed.attachments))]))
-    prepared_all = []
-    for raw, parsed, note in batch:
-        raw_key = next(keys)
-        prepared = Prepared(raw_key=raw_key, content_hash=raw_key.rpartition("/")[2], size=len(raw), parsed=parsed,
-                            delivered_to=list(parsed.delivered_to), note=note)
-        for part in parsed.attachments:
-            key = next(keys)
-            prepared.attachments.append(StoredAttachment(uuid.uuid4(), part, key, key.rpartition("/")[2]))
-        prepared_all.append(prepared)
-    return prepared_all
+    """`prepare` for a fetched batch of (raw, oversized_size), by the preparer's worker processes."""
+    return await preparer.prepare_many(blobs, batch)
 
 
 # --- step 2: record (in the caller's transaction) ------------------------------------------------
@@ -288,13 +216,6 @@ def _finish(lookups: BatchLookups, source: MailSource, ledger: InboundMail, outc
 
 def _message(prepared: Prepared, source: MailSource) -> Message:
     parsed = prepared.parsed
-    by_cid = {a.part.content_id: a.attachment_id for a in prepared.attachments if a.part.content_id}
-
-    def resolve(content_id: str) -> str | None:
-        found = by_cid.get(content_id)
-        return ATTACHMENT_URL.format(id=found) if found else None
-
-    html = sanitize_html(parsed.html, resolve_cid=resolve) if parsed.html else ""
     sender = parsed.sender
     extra: dict[str, object] = {"source": {"folder": source.folder, "uidvalidity": source.uidvalidity,
                                            "uid": source.uid, "uidl": source.uidl}}
@@ -320,7 +241,7 @@ def _message(prepared: Prepared, source: MailSource) -> Message:
         cc=[{"address": a.address, "name": a.name} for a in parsed.cc[:100]],
         reply_to=parsed.reply_to[0].address[:320] if parsed.reply_to else None,
         text_body=parsed.text or "",
-        html_body=html,
+        html_body=prepared.html,
         raw_key=prepared.raw_key,
         content_hash=prepared.content_hash,
         size_bytes=prepared.size,
@@ -333,9 +254,9 @@ def _add_attachments(session: AsyncSession, message: Message, prepared: Prepared
     for stored in prepared.attachments:
         session.add(Attachment(
             id=stored.attachment_id, company_id=message.company_id, message_id=message.id,
-            filename=(stored.part.filename or "")[:255], content_type=stored.part.content_type[:200],
-            size_bytes=len(stored.part.data), storage_key=stored.key,
-            content_id=(stored.part.content_id or "")[:998] or None, inline=stored.part.inline, sha256=stored.sha256,
+            filename=(stored.filename or "")[:255], content_type=stored.content_type[:200],
+            size_bytes=stored.size, storage_key=stored.key,
+            content_id=(stored.content_id or "")[:998] or None, inline=stored.inline, sha256=stored.sha256,
         ))
 
 
@@ -440,7 +361,7 @@ async def reprocess(session: AsyncSession, caller: Caller, mail_id: uuid.UUID, *
     try:
         prepared = await prepare(blobs, raw)
     except MessageLimitExceeded as exc:
-        prepared = await prepare_headers_only(blobs, raw, str(exc))
+        prepared = await asyncio.to_thread(prepare_headers_only, blobs, raw, str(exc))
     source = MailSource(mail.company_id, mail.email_server_id, mail.folder, mail.uidvalidity, mail.uid, mail.uidl)
     await record(session, prepared, source, ledger=mail)
     mail.reprocessed_at = utcnow()

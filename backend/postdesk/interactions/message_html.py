@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from postdesk.accounts.caller import Caller
 from postdesk.errors import NotFound
-from postdesk.inbound import service as inbound_service
+from postdesk.inbound.prepare import ATTACHMENT_URL
 from postdesk.interactions import service as interaction_service
 from postdesk.interactions.models import Direction, MessageStatus
 from postdesk.interactions.repository import InteractionRepository
@@ -64,6 +64,6 @@ def _with_remote_images(raw: bytes, inline_ids: dict[str, uuid.UUID]) -> str | N
 
     def resolve(content_id: str) -> str | None:
         found = inline_ids.get(content_id[:998])  # stored Content-IDs are cut at 998 characters
-        return inbound_service.ATTACHMENT_URL.format(id=found) if found else None
+        return ATTACHMENT_URL.format(id=found) if found else None
 
     return sanitize_html(parsed.html, resolve_cid=resolve, allow_remote_images=True)

@@ -131,7 +131,7 @@ def test_customer_mail_reaches_the_agent_who_replies_with_a_template_threaded(
     expect(item).to_be_visible(timeout=45_000)
     screenshot(agent, "workspace-tray")
     item.click()
-    frame = agent.frame_locator(f'iframe[title="Message from carla@example.org"]')
+    frame = agent.frame_locator('iframe[title="Message from carla@example.org"]')
     expect(frame.get_by_text("has not arrived")).to_be_visible()
 
     agent.get_by_role("button", name="Reply", exact=True).click()

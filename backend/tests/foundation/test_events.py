@@ -7,7 +7,7 @@ import json
 
 import websockets
 
-from tests.conftest import PASSWORD, login_headers
+from tests.conftest import PASSWORD
 
 
 async def _next_event(ws, event_type: str, timeout: float = 15) -> dict:

@@ -4,6 +4,7 @@ hard limits against hostile mail."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 import pytest
 
@@ -13,7 +14,8 @@ from postdesk.mail.errors import MessageLimitExceeded
 from postdesk.mail.parse import ParseLimits, parse_message, parse_message_async
 
 
-def test_round_trip_of_a_composed_reply() -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-reader", "stdlib-reader"])
+def test_round_trip_of_a_composed_reply(fast: bool) -> None:
     raw = message_bytes(
         build_message(
             OutgoingMessage(
@@ -36,7 +38,7 @@ def test_round_trip_of_a_composed_reply() -> None:
             )
         )
     )
-    parsed = parse_message(raw)
+    parsed = parse_message(raw, fast=fast)
 
     assert parsed.message_id == "<m2@example.test>"
     assert parsed.in_reply_to == "<m1@example.test>"
@@ -61,7 +63,8 @@ def test_round_trip_of_a_composed_reply() -> None:
     assert parsed.problems == ()
 
 
-def test_automation_headers_for_auto_reply_suppression() -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-reader", "stdlib-reader"])
+def test_automation_headers_for_auto_reply_suppression(fast: bool) -> None:
     raw = (
         b"From: MAILER-DAEMON@example.test\r\nTo: support@example.test\r\nSubject: Undelivered\r\n"
         b"Auto-Submitted: auto-generated\r\nPrecedence: bulk\r\nX-Auto-Response-Suppress: All\r\n"
@@ -74,7 +77,7 @@ def test_automation_headers_for_auto_reply_suppression() -> None:
         b"--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: support@example.test\r\nSubject: Hi\r\n\r\nOriginal\r\n"
         b"--b--\r\n"
     )
-    parsed = parse_message(raw)
+    parsed = parse_message(raw, fast=fast)
     automation = parsed.automation
     assert automation.auto_submitted == "auto-generated"
     assert automation.precedence == "bulk"
@@ -115,6 +118,61 @@ def test_broken_charsets_and_encodings_degrade_to_readable_text() -> None:
     [pdf] = parsed.attachments
     assert pdf.filename == "Résumé.pdf"
     assert any("x-martian" in problem for problem in parsed.problems)
+
+
+def _mail(build) -> bytes:
+    message = EmailMessage()
+    message["From"] = '=?utf-8?q?M=C3=BCller=2C_Anna?= <anna@example.org>, second@example.org'
+    message["To"] = '"Support, Team" <support@example.test>, group: one@example.test, two@example.test;'
+    message["Subject"] = "Bestellung Nr. 7 – Grüße"
+    message["Date"] = "Tue, 24 Nov 2026 08:15:00 -0500"
+    message["Message-ID"] = "<abc@example.org>"
+    message["References"] = "<r1@example.test> <r2@example.test>"
+    message["X-Loop"] = "one"
+    build(message)
+    return message.as_bytes()
+
+
+def _related_with_start(message: EmailMessage) -> None:
+    message.set_content("plain ünïcode", charset="iso-8859-1")
+    message.add_alternative("<p>first</p>", subtype="html")
+    html = message.get_payload()[1]
+    html.add_related(b"\x89PNG", maintype="image", subtype="png", cid="<img1@x>")
+    html.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="Résumé.pdf")
+
+
+def _mixed_bodies(message: EmailMessage) -> None:
+    message.set_content("first part", charset="koi8-r")
+    message.add_attachment("second text part")  # text/plain without a name: part of the body
+    message.add_attachment(b"GIF89a", maintype="image", subtype="gif", cid="<logo>")
+    inner = EmailMessage()
+    inner["Subject"] = "Forwarded"
+    inner.set_content("inner body")
+    message.add_attachment(inner)
+
+
+@pytest.mark.parametrize("build", [_related_with_start, _mixed_bodies], ids=["related", "mixed"])
+def test_fast_and_stdlib_readers_agree(build) -> None:
+    raw = _mail(build)
+    fast, stdlib = parse_message(raw), parse_message(raw, fast=False)
+    assert fast.text.rstrip() == stdlib.text.rstrip() and fast.html == stdlib.html
+    assert [(a.filename, a.content_type, a.content_id, a.inline) for a in fast.attachments] == [
+        (a.filename, a.content_type, a.content_id, a.inline) for a in stdlib.attachments]
+    assert [a.data.rstrip() for a in fast.attachments] == [a.data.rstrip() for a in stdlib.attachments]
+    for name in ("message_id", "references", "subject", "sender", "to", "cc", "date", "automation", "problems"):
+        assert getattr(fast, name) == getattr(stdlib, name), name
+    assert fast.sender == EmailAddress("anna@example.org", "Müller, Anna")
+    assert EmailAddress("support@example.test", "Support, Team") in fast.to
+
+
+def test_mail_the_fast_reader_refuses_is_read_by_the_stdlib() -> None:
+    raw = (b"From: a@example.org\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n"
+           b"--q\r\nContent-Type: text/plain\r\n\r\nreadable text\r\n"
+           b"--q\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           b"%%% not base64 %%%\r\n--q--\r\n")
+    parsed = parse_message(raw)
+    assert parsed.text.strip() == "readable text"
+    assert [a.filename for a in parsed.attachments] == ["a.pdf"]
 
 
 @pytest.mark.parametrize(

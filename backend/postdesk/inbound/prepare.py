@@ -1,0 +1,127 @@
+"""Step 1 of ingestion, without the database: parse, sanitise, and store raw mail and attachments.
+
+Pure CPU and file work, so it runs in a worker process (see `parsing.MailPreparer`) or a thread, and
+hands back only what recording needs: no attachment bytes cross back. Blob keys are content
+hashes, so preparing a message again after a crash stores nothing twice.
+
+This module must stay light to import (no SQLAlchemy, no domains): spawned workers import it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+
+from postdesk.mail.html import sanitize_html
+from postdesk.mail.parse import ParsedAttachment, ParsedMessage, parse_message
+from postdesk.storage import BlobStore
+
+# What an inline `cid:` image's src becomes: its stored attachment's id, under a scheme nothing fetches. The
+# sandboxed frame cannot send the agent's token, so the SPA downloads the image and substitutes a data: URI.
+ATTACHMENT_URL = "postdesk-attachment:{id}"
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    attachment_id: uuid.UUID
+    filename: str | None
+    content_type: str
+    size: int
+    content_id: str | None
+    inline: bool
+    key: str
+    sha256: str
+
+
+@dataclass
+class Prepared:
+    """A message parsed and stored in the blob store, ready to be recorded in a transaction.
+
+    `parsed.attachments` is empty (their bytes are in the blob store): see `attachments`."""
+
+    raw_key: str
+    content_hash: str
+    size: int
+    parsed: ParsedMessage
+    html: str  # sanitised, inline images pointing at their stored attachments
+    delivered_to: list[str]
+    attachments: list[StoredAttachment] = field(default_factory=list)
+    note: str = ""
+
+
+def prepare_batch(blobs: BlobStore, batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
+    """Prepare each (raw, oversized_size) of a fetched batch, stored with one blob-store call.
+
+    A message that fails to parse gets its exception in its place; a storage failure raises (it is
+    nobody's message's fault)."""
+    parsed_all: list[tuple[bytes, ParsedMessage, str] | Exception] = []
+    for raw, oversized_size in batch:
+        try:
+            parsed_all.append((raw, *_oversized(parse_message(raw), oversized_size)))
+        except Exception as exc:  # noqa: BLE001 - this message is retried or quarantined alone
+            parsed_all.append(exc)
+    stored = iter(_store(blobs, [item for item in parsed_all if not isinstance(item, Exception)]))
+    return [item if isinstance(item, Exception) else next(stored) for item in parsed_all]
+
+
+def prepare_one(blobs: BlobStore, raw: bytes, oversized_size: int | None = None) -> Prepared:
+    """Raises on parse limits (MessageLimitExceeded) or storage failure.
+
+    `oversized_size`: `raw` holds only the header section of a message of that size (too large to
+    download); it is recorded with a note instead of a body."""
+    return _store(blobs, [(raw, *_oversized(parse_message(raw), oversized_size))])[0]
+
+
+def prepare_headers_only(blobs: BlobStore, raw: bytes, problem: str) -> Prepared:
+    """For a message that cannot be parsed whole: its headers, and the original as an .eml attachment."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][:256 * 1024] + b"\r\n\r\n"
+    parsed = _replace_text(parse_message(head), f"[This message could not be displayed ({problem}); the original "
+                                                "is attached.]")
+    parsed = dataclasses.replace(parsed, attachments=(
+        ParsedAttachment(filename="original.eml", content_type="message/rfc822", data=raw),))
+    return _store(blobs, [(raw, parsed, "headers only")])[0]
+
+
+def _oversized(parsed: ParsedMessage, oversized_size: int | None) -> tuple[ParsedMessage, str]:
+    if oversized_size is None:
+        return parsed, ""
+    return _replace_text(parsed, f"[This message is {oversized_size / 1_048_576:.1f} MB, above the download "
+                                 "limit; it was left on the mail server.]"), "too large"
+
+
+def _replace_text(parsed: ParsedMessage, text: str) -> ParsedMessage:
+    return dataclasses.replace(parsed, text=text, html=None)
+
+
+def _store(blobs: BlobStore, batch: list[tuple[bytes, ParsedMessage, str]]) -> list[Prepared]:
+    """Store each (raw, parsed, note) with its attachments; keys are content hashes."""
+    keys = iter(blobs.put_many_blocking([data for raw, parsed, _ in batch
+                                         for data in (raw, *(part.data for part in parsed.attachments))]))
+    prepared_all = []
+    for raw, parsed, note in batch:
+        raw_key = next(keys)
+        attachments = []
+        for part in parsed.attachments:
+            key = next(keys)
+            attachments.append(StoredAttachment(
+                attachment_id=uuid.uuid4(), filename=part.filename, content_type=part.content_type,
+                size=len(part.data), content_id=part.content_id, inline=part.inline, key=key,
+                sha256=key.rpartition("/")[2]))
+        prepared_all.append(Prepared(
+            raw_key=raw_key, content_hash=raw_key.rpartition("/")[2], size=len(raw),
+            parsed=dataclasses.replace(parsed, attachments=()), html=_html(parsed, attachments),
+            delivered_to=list(parsed.delivered_to), attachments=attachments, note=note))
+    return prepared_all
+
+
+def _html(parsed: ParsedMessage, attachments: list[StoredAttachment]) -> str:
+    if not parsed.html:
+        return ""
+    by_cid = {stored.content_id: stored.attachment_id for stored in attachments if stored.content_id}
+
+    def resolve(content_id: str) -> str | None:
+        found = by_cid.get(content_id)
+        return ATTACHMENT_URL.format(id=found) if found else None
+
+    return sanitize_html(parsed.html, resolve_cid=resolve)
