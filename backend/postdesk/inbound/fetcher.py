@@ -370,9 +370,12 @@ class MailboxFetcher:
             await self._take_one(item, first, mailbox)
 
     async def _prepare(self, item: Fetched) -> service.Prepared:
-        if item.oversized:
-            return await service.prepare(self.runtime.blobs, item.raw, oversized_size=item.size)
-        return await service.prepare(self.runtime.blobs, item.raw)
+        """Prepare one message again (a retry), in the worker process like its batch was."""
+        [outcome] = await service.prepare_many(self.runtime.blobs, self.runtime.mail_preparer,
+                                               [(item.raw, item.size if item.oversized else None)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     async def _take_one(self, item: Fetched, first: service.Prepared | BaseException, mailbox: InboundMailbox) -> None:
         attempts = 0
