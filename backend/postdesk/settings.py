@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     inbound_lock_seconds: float = Field(default=30, gt=0, le=600, description="Lease of a mailbox's fetch lock "
                                         "in production; renewed at a third of it.")
     inbound_batch_size: int = Field(default=25, ge=1, le=500, description="Messages fetched per IMAP round trip.")
-    inbound_parse_processes: int = Field(default=1, ge=0, le=32, description="Processes that parse fetched "
-                                         "mail beside this one (0: a thread of this process, sharing its CPU).")
+    inbound_parse_processes: int = Field(default=1, ge=0, le=32, description="Worker processes that prepare "
+                                         "fetched mail (parse, sanitise, store) beside this one (0: a thread of "
+                                         "this process, sharing its CPU, without crash isolation).")
     inbound_max_attempts: int = Field(default=3, ge=1, le=20, description="Tries per message before quarantine.")
     inbound_max_backoff_seconds: float = Field(default=300, gt=0, le=3600, description="Longest pause between "
                                                "reconnection attempts to a failing mailbox.")

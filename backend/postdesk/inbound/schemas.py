@@ -20,6 +20,8 @@ class MailboxPublic(BaseModel):
     last_error_at: datetime | None
     last_ok_at: datetime | None
     consecutive_failures: int
+    failing_since: datetime | None  # start of the current outage (null while healthy)
+    alerted_at: datetime | None  # when the email groups were told about the current outage
     uses_idle: bool | None
     uidvalidity: int | None
     last_uid: int

@@ -189,7 +189,9 @@ async def _record(session: AsyncSession, prepared: Prepared, source: MailSource,
     message = _message(prepared, source)
     existing = await _thread(repo, source.company_id, parsed)
     if existing is not None:
-        await intake.append_message(session, interaction=existing, message=message)
+        # A blacklisted sender's follow-up is kept in its conversation but reopens no closed work.
+        blacklisted = parsed.sender is not None and parsed.sender.address.lower() in lookups.blacklisted
+        await intake.append_message(session, interaction=existing, message=message, reopen=not blacklisted)
         _add_attachments(session, message, prepared)
         return _finish(lookups, source, ledger, MailOutcome.ingested, message.id, existing.id, "follow-up")
 

@@ -183,11 +183,13 @@ async def admit_backlog(session: AsyncSession, *, campaign_id: uuid.UUID) -> int
     return len(ids)
 
 
-async def append_message(session: AsyncSession, *, interaction: Interaction, message: Message) -> None:
+async def append_message(session: AsyncSession, *, interaction: Interaction, message: Message,
+                         reopen: bool = True) -> None:
     """Add a message to an interaction; an inbound one marks it unread and may reopen it.
 
     A customer's follow-up to a closed interaction reopens it into its campaign's queue (ahead of
-    new mail); stored interactions stay stored (their mail is still kept and visible).
+    new mail) unless `reopen` is false (a blacklisted sender); stored interactions stay stored (their
+    mail is still kept and visible).
     """
     message.interaction_id = interaction.id
     message.company_id = interaction.company_id
@@ -198,7 +200,7 @@ async def append_message(session: AsyncSession, *, interaction: Interaction, mes
     interaction.last_message_at = utcnow()
     interaction.unread = True
     reopened = False
-    if interaction.state is InteractionState.closed and interaction.campaign_id is not None:
+    if reopen and interaction.state is InteractionState.closed and interaction.campaign_id is not None:
         campaign = await session.get(Campaign, interaction.campaign_id)
         if campaign is not None and _refusal(campaign) is None:
             await enter_queue(session, interaction=interaction, campaign=campaign, priority=REOPENED_PRIORITY)

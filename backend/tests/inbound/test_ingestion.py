@@ -235,6 +235,22 @@ async def test_follow_up_to_a_closed_interaction_reopens_it_ahead_of_new_mail(st
     assert interaction.state is InteractionState.queued and interaction.priority == intake.REOPENED_PRIORITY
 
 
+async def test_follow_up_from_a_blacklisted_sender_is_kept_but_reopens_nothing(stack_runtime, dovecot):
+    tenant = await seed_tenant(stack_runtime, dovecot)
+    await dovecot.deliver(tenant.mailbox, customer_mail(message_id="<before@example.org>", subject="Order"))
+    [first] = await _wait_messages(stack_runtime, tenant, 1)
+    async with unit_of_work(stack_runtime) as session:
+        await session.execute(update(Interaction).where(Interaction.id == first.interaction_id)
+                              .values(state=InteractionState.closed))
+        session.add(BlacklistEntry(company_id=tenant.company_id, kind=EntryKind.address, value="customer@example.org",
+                                   reason=BlacklistReason.manual))
+    await dovecot.deliver(tenant.mailbox, customer_mail(subject="Re: Order", in_reply_to="<before@example.org>"))
+    follow_up = (await _wait_messages(stack_runtime, tenant, 2))[1]
+    [interaction] = await _interactions(stack_runtime, tenant)
+    assert follow_up.interaction_id == interaction.id  # visible in its conversation
+    assert interaction.state is InteractionState.closed
+
+
 async def test_full_queue_sends_new_interactions_to_the_backlog_and_admits_them_oldest_first(stack_runtime, dovecot):
     tenant = await seed_tenant(stack_runtime, dovecot, max_in_queue=2)
     for n in range(4):
@@ -314,12 +330,17 @@ async def test_mailbox_status_reports_connection_failures_and_recovers_after_a_f
     async with unit_of_work(stack_runtime) as session:
         await session.execute(update(EmailServer).where(EmailServer.id == tenant.server_id).values(
             incoming_password_encrypted=stack_runtime.secret_box.encrypt("wrong password")))
-    failing = await eventually(lambda: status("error"))
-    assert "auth" in failing["last_error"].lower()
+    async def outage():
+        found = await status("error")
+        return found if found and found["failing_since"] else None
+
+    failing = await eventually(outage)
+    assert "auth" in failing["last_error"].lower() and "alerted_at" in failing
     async with unit_of_work(stack_runtime) as session:
         await session.execute(update(EmailServer).where(EmailServer.id == tenant.server_id)
                               .values(incoming_password_encrypted=good))
-    await eventually(lambda: status("ok"))
+    healthy = await eventually(lambda: status("ok"))
+    assert healthy["consecutive_failures"] == 0
     await dovecot.deliver(tenant.mailbox, customer_mail(subject="After the fix"))
     await _wait_messages(stack_runtime, tenant, 1)
     other = await api.get("/api/inbound/mailboxes", headers={"Authorization": "Bearer nope"})

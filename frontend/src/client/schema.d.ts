@@ -3204,6 +3204,10 @@ export interface components {
             last_ok_at: string | null;
             /** Consecutive Failures */
             consecutive_failures: number;
+            /** Failing Since */
+            failing_since: string | null;
+            /** Alerted At */
+            alerted_at: string | null;
             /** Uses Idle */
             uses_idle: boolean | null;
             /** Uidvalidity */

@@ -114,6 +114,12 @@ function MailboxRow({ mailbox, name }: { mailbox: Mailbox; name: string }) {
             {mailbox.consecutive_failures} failed attempt{mailbox.consecutive_failures === 1 ? "" : "s"} in a row
           </Text>
         )}
+        {mailbox.failing_since && (
+          <Text size="xs" c="dimmed">
+            failing since {formatDateTime(mailbox.failing_since)}
+            {mailbox.alerted_at ? `; groups told ${formatDateTime(mailbox.alerted_at)}` : ""}
+          </Text>
+        )}
       </Table.Td>
       <Table.Td>{formatDateTime(mailbox.last_ok_at)}</Table.Td>
       <Table.Td maw={320}>
