@@ -8,11 +8,13 @@ runs again after a crash) stores them once and never leaves a half-written file 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import re
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -36,20 +38,24 @@ def content_key(data: bytes) -> str:
     return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
 
 
-_writer_pool: ThreadPoolExecutor | None = None
-
-
-def _writers() -> ThreadPoolExecutor:
-    """Threads for parallel fsyncs, started in the process that writes (a worker process has its own)."""
-    global _writer_pool
-    if _writer_pool is None:
-        _writer_pool = ThreadPoolExecutor(8, thread_name_prefix="blob-write")
-    return _writer_pool
 _KEY = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
 
 
+def _load_syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2): flush one filesystem (not every mounted one, as sync(2) does)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
+
+
 class LocalBlobStore:
-    """Files under a directory; writes are atomic (temporary file, fsync, rename)."""
+    """Files under a directory; a blob is written to a temporary name and renamed, so a key never
+    names half a file, and `put` returns only once contents and names are on disk."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -61,9 +67,7 @@ class LocalBlobStore:
         return self.root / key
 
     async def put(self, data: bytes) -> str:
-        key = content_key(data)
-        await asyncio.to_thread(self._write, key, data)
-        return key
+        return (await self.put_many([data]))[0]
 
     async def put_many(self, items: list[bytes]) -> list[str]:
         return await asyncio.to_thread(self.put_many_blocking, items)
@@ -71,13 +75,16 @@ class LocalBlobStore:
     def put_many_blocking(self, items: list[bytes]) -> list[str]:
         """Store several blobs at once (a fetched batch: messages and attachments), from any thread.
 
-        Written by a few threads side by side: each write waits for its fsync, and the filesystem
-        commits concurrent fsyncs together, so a batch costs a fraction of one-by-one writes.
+        The files are written, then made durable together with one filesystem sync, which covers
+        their contents and their renames (a rename is only durable once its directory is synced).
+        One sync per batch instead of two per file makes a batch cost about one fsync.
         """
         keys = [content_key(data) for data in items]
-        writes = {key: data for key, data in zip(keys, items, strict=True)}  # the same bytes once
-        for done in [_writers().submit(self._write, key, data) for key, data in writes.items()]:
-            done.result()
+        for key, data in {key: data for key, data in zip(keys, items, strict=True)}.items():
+            self._write(key, data)
+        if keys:
+            # Also when every blob existed: another writer may have renamed one without syncing it yet.
+            self._sync()
         return keys
 
     def _write(self, key: str, data: bytes) -> None:
@@ -85,11 +92,21 @@ class LocalBlobStore:
         if path.exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with open(temporary, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
+        os.replace(temporary, path)
+
+    def _sync(self) -> None:
+        if _syncfs is None:
+            os.sync()
+            return
+        descriptor = os.open(self.root, os.O_RDONLY)
+        try:
+            if _syncfs(descriptor) != 0:
+                raise OSError(ctypes.get_errno(), "syncfs failed", str(self.root))
+        finally:
+            os.close(descriptor)
 
     async def get(self, key: str) -> bytes:
         path = self._path(key)

@@ -83,6 +83,9 @@ def address_reason(address: str, own_addresses: set[str]) -> str | None:
     return None
 
 
+_NOTHING_TO_SUPPRESS = ("no campaign", "the campaign has no auto-reply")
+
+
 async def maybe_auto_reply(session: AsyncSession, *, interaction: Interaction, message: Message,
                            parsed: ParsedMessage, settings: Settings | None = None) -> Message | None:
     """Queue the campaign's auto-reply to the customer mail `message` that opened `interaction`, unless
@@ -95,7 +98,8 @@ async def maybe_auto_reply(session: AsyncSession, *, interaction: Interaction, m
     settings = settings or get_settings()
     reason = await _refusal(session, interaction=interaction, message=message, parsed=parsed, settings=settings)
     if isinstance(reason, str):
-        log.info("auto_reply_suppressed", interaction_id=str(interaction.id), reason=reason)
+        if reason not in _NOTHING_TO_SUPPRESS:  # most campaigns have no auto-reply: not worth a line per mail
+            log.info("auto_reply_suppressed", interaction_id=str(interaction.id), reason=reason)
         return None
     campaign, template, target = reason
     reply = await _build_reply(session, interaction=interaction, message=message, parsed=parsed, campaign=campaign,
