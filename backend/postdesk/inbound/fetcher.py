@@ -12,9 +12,11 @@ message fails it is retried alone and quarantined after `inbound_max_attempts`. 
 commit are messages marked seen or deleted on the server (rows record it, so a crash in between is
 finished on the next connection).
 
-IMAP batches go through a two-stage pipeline: while batch N is recorded, batch N+1 is fetched and
-parsed. Batches are still committed strictly in order, one at a time, so the sync position only
-ever covers what is committed; mark-seen/delete runs between fetches on the one IMAP connection.
+IMAP batches go through a pipeline: while one transaction records, the next batches are fetched
+and prepared (up to `BATCHES_AHEAD` waiting); a recorder that fell behind takes the prepared batches
+waiting behind it into the same transaction. Batches are still committed strictly in fetch order,
+so the sync position only ever covers what is committed; mark-seen/delete runs between fetches on
+the one IMAP connection.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+BATCHES_AHEAD = 2  # fetched batches waiting for the recorder: how far fetching runs ahead of commits
+MERGED_MESSAGES = 500  # at most this many messages in one recording transaction (batches merged)
 
 
 class MailboxGone(Exception):
@@ -208,7 +212,8 @@ class MailboxFetcher:
 
     async def _sync_imap(self, imap: ImapMailbox, incoming: Incoming, mailbox: InboundMailbox) -> None:
         assert mailbox.uidvalidity is not None
-        recording: asyncio.Task[None] | None = None  # the batch being recorded while the next is fetched
+        waiting: asyncio.Queue[_Waiting] = asyncio.Queue(BATCHES_AHEAD)
+        recorder = asyncio.ensure_future(self._recorder(waiting, mailbox))
         try:
             batch: list[Fetched] = []
             async for message in imap.fetch_new(mailbox.last_uid):
@@ -216,42 +221,59 @@ class MailboxFetcher:
                                             message.uid)
                 batch.append(Fetched(source, message.raw, message.size, message.oversized))
                 if len(batch) >= self.settings.inbound_batch_size:
-                    recording = await self._hand_over(recording, batch, mailbox)
+                    await self._hand_over(waiting, recorder, batch)
                     await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity, while_recording=True)
                     batch = []
             if batch:
-                recording = await self._hand_over(recording, batch, mailbox)
-            if recording is not None:
-                await recording
+                await self._hand_over(waiting, recorder, batch)
+            await self._hand_over(waiting, recorder, None)
+            await recorder
         finally:
-            if recording is not None and not recording.done():  # failed or cancelled meanwhile: nothing half-done
-                recording.cancel()
-                await asyncio.gather(recording, return_exceptions=True)
+            if not recorder.done():  # failed or cancelled meanwhile: nothing half-done
+                recorder.cancel()
+                await asyncio.gather(recorder, return_exceptions=True)
+            while not waiting.empty():
+                left = waiting.get_nowait()
+                if left is not None:
+                    left[1].cancel()
         await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
 
-    async def _hand_over(self, previous: asyncio.Task[None] | None, batch: list[Fetched],
-                         mailbox: InboundMailbox) -> asyncio.Task[None]:
-        """Start preparing `batch` now and record it after `previous`; return once `previous` is committed."""
-        preparing = asyncio.ensure_future(self._prepare_batch(batch))
+    async def _hand_over(self, waiting: asyncio.Queue[_Waiting], recorder: asyncio.Future[None],
+                         batch: list[Fetched] | None) -> None:
+        """Start preparing `batch` and queue it for the recorder (None: no more batches). Waits while
+        `BATCHES_AHEAD` batches already wait, so memory stays bounded; raises what stopped the recorder."""
+        item = None if batch is None else (batch, asyncio.ensure_future(self._prepare_batch(batch)))
+        queued = asyncio.ensure_future(waiting.put(item))
+        await asyncio.wait({queued, recorder}, return_when=asyncio.FIRST_COMPLETED)
+        if not queued.done():
+            queued.cancel()
+            if item is not None:
+                item[1].cancel()
+        if recorder.done():
+            recorder.result()  # its failure ends this sync; what it committed stays committed
+            if not queued.done():
+                raise RuntimeError("the recorder stopped before the end of the mailbox")
 
-        async def record_in_turn() -> None:
-            try:
-                if previous is not None:
-                    await previous
-            except BaseException:
-                preparing.cancel()
-                raise
-            await self._record_batch(batch, await preparing, mailbox)
-
-        recording = asyncio.ensure_future(record_in_turn())
-        if previous is not None:
-            try:
-                await previous
-            except BaseException:
-                recording.cancel()
-                await asyncio.gather(recording, return_exceptions=True)
-                raise
-        return recording
+    async def _recorder(self, waiting: asyncio.Queue[_Waiting], mailbox: InboundMailbox) -> None:
+        """Record queued batches in fetch order. One that fell behind records the batches already
+        prepared behind it in the same transaction (up to `MERGED_MESSAGES`): fewer commits and look-ups
+        per message exactly when the mailbox is large."""
+        held: _Waiting | _Nothing = _NOTHING  # taken from the queue, not ready to join the transaction
+        while True:
+            item = await waiting.get() if held is _NOTHING else held
+            held = _NOTHING
+            if item is None:
+                return
+            merged = [item]
+            await item[1]
+            while not waiting.empty() and sum(len(batch) for batch, _ in merged) < MERGED_MESSAGES:
+                following = waiting.get_nowait()
+                if following is None or not following[1].done():
+                    held = following
+                    break
+                merged.append(following)
+            await self._record_batch([fetched for batch, _ in merged for fetched in batch],
+                                     [ready for _, preparing in merged for ready in preparing.result()], mailbox)
 
     async def _finish_after_fetch(self, imap: ImapMailbox, incoming: Incoming, uidvalidity: int | None, *,
                                   while_recording: bool = False) -> None:
@@ -439,6 +461,14 @@ class MailboxFetcher:
         if uids:
             values["last_uid"] = case((InboundMailbox.last_uid < max(uids), max(uids)), else_=InboundMailbox.last_uid)
         await session.execute(update(InboundMailbox).where(InboundMailbox.id == mailbox.id).values(**values))
+
+
+class _Nothing:
+    pass
+
+
+_NOTHING = _Nothing()
+type _Waiting = tuple[list[Fetched], asyncio.Future[list[service.Prepared | BaseException]]] | None
 
 
 def _committed(mailbox: InboundMailbox, items: list[Fetched]) -> None:
