@@ -74,10 +74,13 @@ def prepare_one(blobs: BlobStore, raw: bytes, oversized_size: int | None = None)
 
 
 def prepare_headers_only(blobs: BlobStore, raw: bytes, problem: str) -> Prepared:
-    """For a message that cannot be parsed whole: its headers, and the original as an .eml attachment."""
+    """For a message that cannot be parsed whole: its headers, and the original as an .eml attachment.
+
+    The headers are read by the stdlib only (pure Python): safe in any process, even for a message
+    that crashed the fast parser."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][:256 * 1024] + b"\r\n\r\n"
-    parsed = _replace_text(parse_message(head), f"[This message could not be displayed ({problem}); the original "
-                                                "is attached.]")
+    parsed = _replace_text(parse_message(head, fast=False), f"[This message could not be displayed ({problem}); "
+                                                            "the original is attached.]")
     parsed = dataclasses.replace(parsed, attachments=(
         ParsedAttachment(filename="original.eml", content_type="message/rfc822", data=raw),))
     return _store(blobs, [(raw, parsed, "headers only")])[0]

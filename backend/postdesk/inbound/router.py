@@ -39,4 +39,5 @@ async def list_quarantine(session: SessionDep, caller: SupervisorCaller, page: P
 async def reprocess_quarantined(mail_id: uuid.UUID, session: SessionDep, caller: SupervisorCaller,
                                 runtime: RuntimeDep) -> ReprocessResult:
     """Ingest a quarantined message again (headers and the original attached if it still cannot be parsed)."""
-    return ReprocessResult.model_validate(await service.reprocess(session, caller, mail_id, blobs=runtime.blobs))
+    return ReprocessResult.model_validate(await service.reprocess(session, caller, mail_id, blobs=runtime.blobs,
+                                                                  preparer=runtime.mail_preparer))

@@ -23,7 +23,6 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +33,7 @@ from postdesk.campaigns.models import Campaign
 from postdesk.db import utcnow
 from postdesk.errors import Conflict, NotFound
 from postdesk.inbound.models import InboundMail, InboundMailbox, MailOutcome
+from postdesk.inbound.parsing import MailPreparer, PreparerCrashed
 from postdesk.inbound.prepare import Prepared, prepare_headers_only, prepare_one
 from postdesk.inbound.repository import InboundRepository
 from postdesk.interactions import intake
@@ -49,9 +49,6 @@ from postdesk.mail.compose import conversation_token
 from postdesk.mail.errors import MessageLimitExceeded
 from postdesk.mail.parse import ParsedMessage
 from postdesk.storage import BlobStore
-
-if TYPE_CHECKING:
-    from postdesk.inbound.parsing import MailPreparer
 
 log = structlog.get_logger(__name__)
 
@@ -349,8 +346,12 @@ async def list_quarantine(session: AsyncSession, caller: Caller, *, offset: int,
     return await InboundRepository(session).quarantine(caller.company_id, offset=offset, limit=limit)
 
 
-async def reprocess(session: AsyncSession, caller: Caller, mail_id: uuid.UUID, *, blobs: BlobStore) -> InboundMail:
-    """Ingest a quarantined message again; when it still cannot be parsed, keep its headers and attach it whole."""
+async def reprocess(session: AsyncSession, caller: Caller, mail_id: uuid.UUID, *, blobs: BlobStore,
+                    preparer: MailPreparer) -> InboundMail:
+    """Ingest a quarantined message again; when it still cannot be parsed, keep its headers and attach it whole.
+
+    Prepared in a worker process like fetched mail: a message that crashes the parser must not take
+    the API process with it."""
     repo = InboundRepository(session)
     mail = await repo.mail(caller.company_id, mail_id, for_update=True)
     if mail is None:
@@ -360,10 +361,11 @@ async def reprocess(session: AsyncSession, caller: Caller, mail_id: uuid.UUID, *
     if not mail.raw_key:
         raise Conflict(None, "The original of this message could not be kept; it cannot be processed again.")
     raw = await blobs.get(mail.raw_key)
-    try:
-        prepared = await prepare(blobs, raw)
-    except MessageLimitExceeded as exc:
-        prepared = await asyncio.to_thread(prepare_headers_only, blobs, raw, str(exc))
+    [prepared] = await preparer.prepare_many(blobs, [(raw, None)])
+    if isinstance(prepared, MessageLimitExceeded | PreparerCrashed):
+        prepared = await asyncio.to_thread(prepare_headers_only, blobs, raw, str(prepared))
+    elif isinstance(prepared, Exception):
+        raise prepared
     source = MailSource(mail.company_id, mail.email_server_id, mail.folder, mail.uidvalidity, mail.uid, mail.uidl)
     await record(session, prepared, source, ledger=mail)
     mail.reprocessed_at = utcnow()

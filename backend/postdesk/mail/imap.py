@@ -375,7 +375,7 @@ class _FetchCommand(aioimaplib.FetchCommand):
     """aioimaplib's FETCH, except that `wait_data` (asked after every line received) reads only the
     lines it has not seen; aioimaplib's rescans the whole response each time, quadratic in a batch."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - aioimaplib's signature
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._scanned = 0  # response lines already looked at
         self._depth = 0  # open parentheses since the last "n FETCH (" line, as aioimaplib counts them

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from postdesk.blacklist.models import BlacklistEntry, BlacklistReason, EntryKind
 from postdesk.campaigns.models import Campaign
 from postdesk.filters.models import ChannelFilter, FilterField, FilterMatch
+from postdesk.inbound import service as inbound_service
 from postdesk.inbound.models import InboundMail, InboundMailbox, MailOutcome
 from postdesk.interactions import intake
 from postdesk.interactions.models import (
@@ -148,6 +149,32 @@ async def test_poison_message_is_quarantined_while_the_rest_arrive_and_can_be_re
     assert again.status_code == 409
     missing = await api.post(f"/api/inbound/quarantine/{uuid.uuid4()}/reprocess", headers=headers)
     assert missing.status_code == 404
+
+
+async def test_reprocessing_a_message_that_crashes_the_parser_keeps_it_without_crashing_the_api(
+        stack_runtime, dovecot, api):
+    from postdesk.inbound.parsing import MailPreparer
+    from tests.inbound.test_preparer import CRASH, prepare_or_die
+
+    tenant = await seed_tenant(stack_runtime, dovecot)
+    raw = customer_mail(subject="Crashes the parser").replace(b"\n\n", b"\n" + CRASH + b"\n\n", 1)
+    key = await stack_runtime.blobs.put(raw)
+    async with unit_of_work(stack_runtime) as session:
+        mail = await inbound_service.quarantine(session, inbound_service.MailSource(
+            tenant.company_id, tenant.server_id, "INBOX", 1, 999), raw_key=key, raw=raw, error="crashed", attempts=3)
+    crashing, stack_runtime.mail_preparer = stack_runtime.mail_preparer, MailPreparer(1, prepare=prepare_or_die)
+    try:
+        headers = await admin_headers(api, tenant)
+        response = await api.post(f"/api/inbound/quarantine/{mail}/reprocess", headers=headers)
+    finally:
+        stack_runtime.mail_preparer.close()
+        stack_runtime.mail_preparer = crashing
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "ingested"
+    [kept] = [m for m in await _messages(stack_runtime, tenant) if m.subject == "Crashes the parser"]
+    assert "could not be displayed" in kept.text_body
+    [original] = await rows(stack_runtime, Attachment, Attachment.message_id == kept.id)
+    assert await stack_runtime.blobs.get(original.storage_key) == raw
 
 
 async def _quarantine(api, headers):

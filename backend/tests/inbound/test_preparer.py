@@ -14,7 +14,7 @@ from tests.inbound.conftest import customer_mail
 CRASH = b"X-Crash-The-Worker: yes"
 
 
-def prepare_or_die(blobs, batch):  # noqa: ANN001, ANN201 - runs in the worker process
+def prepare_or_die(blobs, batch):
     """`prepare_batch`, except that a marked message kills the process the way a native crash would."""
     if any(CRASH in raw for raw, _ in batch):
         os._exit(70)
