@@ -192,10 +192,11 @@ async def _record(session: AsyncSession, prepared: Prepared, source: MailSource,
         _add_attachments(session, message, prepared)
         return _finish(lookups, source, ledger, MailOutcome.ingested, message.id, existing.id, "follow-up")
 
-    interaction, opened_note = await _open(session, prepared, source, lookups)
+    interaction, opened_note, campaign = await _open(session, prepared, source, lookups)
     await intake.append_message(session, interaction=interaction, message=message)
     _add_attachments(session, message, prepared)
-    if interaction.state in intake.WAITING:
+    # Most campaigns have no auto-reply: skip its checks then.
+    if interaction.state in intake.WAITING and campaign is not None and campaign.auto_reply_template_id is not None:
         await _auto_reply(session, interaction, message, parsed)
     return _finish(lookups, source, ledger, MailOutcome.ingested, message.id, interaction.id, opened_note,
                    opened=True)
@@ -284,7 +285,7 @@ async def _thread(repo: InboundRepository, company_id: uuid.UUID, parsed: Parsed
 
 
 async def _open(session: AsyncSession, prepared: Prepared, source: MailSource,
-                lookups: BatchLookups) -> tuple[Interaction, str]:
+                lookups: BatchLookups) -> tuple[Interaction, str, Campaign | None]:
     from postdesk.filters import service as filter_service
 
     parsed = prepared.parsed
@@ -304,7 +305,7 @@ async def _open(session: AsyncSession, prepared: Prepared, source: MailSource,
         subject=parsed.subject, stored_reason=reason, arrived_at=utcnow(),
     )
     note = interaction.state_reason or interaction.state.value
-    return interaction, note
+    return interaction, note, campaign
 
 
 async def _auto_reply(session: AsyncSession, interaction: Interaction, message: Message,
