@@ -57,7 +57,7 @@ class Runtime:
     jobs: JobEngine = field(init=False)
     events: EventBus = field(init=False)
     fetchers: Any = None  # postdesk.inbound.supervisor.FetcherSupervisor where mailboxes are fetched
-    mail_preparer: Any = None  # postdesk.inbound.parsing.MailPreparer, shared by this process's fetchers and API
+    mail_preparer: Any = None  # postdesk.inbound.prepare.MailPreparer, shared by this process's fetchers and API
 
     @classmethod
     async def start(cls, settings: Settings, role: Literal["api", "worker", "cli"] = "api") -> Runtime:
@@ -87,7 +87,7 @@ class Runtime:
         if redis is not None or role == "api":
             await runtime.jobs.start()
         # Mailbox fetchers live beside the jobs: in the API when embedded, in every worker in production.
-        from postdesk.inbound.parsing import MailPreparer
+        from postdesk.inbound.prepare import MailPreparer
 
         # Fetchers and quarantine reprocessing prepare mail in worker processes (started on first use).
         runtime.mail_preparer = MailPreparer(settings.inbound_parse_processes)

@@ -6,7 +6,7 @@ client may have read the mail), in bounded batches; then IDLE until the server a
 server has no IDLE. A changed UIDVALIDITY restarts the folder from UID 1; the ledger drops what
 was already taken (same Message-ID and bytes). POP3: poll, take the UIDLs not in the ledger.
 
-Per batch: parse (in the process pool of `inbound.parsing`) and store blobs, then one transaction
+Per batch: prepare (parse, sanitise, store blobs: `inbound.prepare`, in worker processes), then one transaction
 records the messages and the new sync position, with the look-ups done once per batch; when a
 message fails it is retried alone and quarantined after `inbound_max_attempts`. Only after the
 commit are messages marked seen or deleted on the server (rows record it, so a crash in between is
@@ -360,9 +360,8 @@ class MailboxFetcher:
 
     async def _prepare_batch(self, batch: list[Fetched]) -> list[service.Prepared | BaseException]:
         try:
-            return list(await service.prepare_many(
-                self.runtime.blobs, self.runtime.mail_preparer,
-                [(item.raw, item.size if item.oversized else None) for item in batch]))
+            return list(await self.runtime.mail_preparer.prepare_many(
+                self.runtime.blobs, [(item.raw, item.size if item.oversized else None) for item in batch]))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - storage failed: each message's own retry will tell
@@ -393,9 +392,8 @@ class MailboxFetcher:
 
     async def _prepare(self, item: Fetched) -> service.Prepared:
         """Prepare one message again (a retry), in the worker process like its batch was."""
-        [outcome] = await service.prepare_many(self.runtime.blobs, self.runtime.mail_preparer,
-                                               [(item.raw, item.size if item.oversized else None)])
-        if isinstance(outcome, Exception):
+        [outcome] = await self._prepare_batch([item])
+        if isinstance(outcome, BaseException):
             raise outcome
         return outcome
 

@@ -1,21 +1,38 @@
 """Step 1 of ingestion, without the database: parse, sanitise, and store raw mail and attachments.
 
-Pure CPU and file work, so it runs in a worker process (see `parsing.MailPreparer`) or a thread, and
-hands back only what recording needs: no attachment bytes cross back. Blob keys are content
+Pure CPU and file work. In a thread its Python parts hold the GIL against the event loop that reads
+IMAP and writes the database, so `MailPreparer` runs whole batches in a small pool of worker
+processes (`INBOUND_PARSE_PROCESSES`, shared by every fetcher of the process; 0 keeps it in a
+thread), and only what recording needs comes back: no attachment bytes. Blob keys are content
 hashes, so preparing a message again after a crash stores nothing twice.
+
+A message that makes the parser fail comes back as its exception, in its place in the batch. A
+message that kills the worker process (native parser code can crash) must not take the fetcher's
+process down with it: the pool is replaced and the batch prepared again one message per call, so
+only the culprit gets a `PreparerCrashed` in its place (retried, then quarantined like any failure).
+In a thread (0 processes) there is no such protection.
 
 This module must stay light to import (no SQLAlchemy, no domains): spawned workers import it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import multiprocessing
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+
+import structlog
 
 from postdesk.mail.html import sanitize_html
 from postdesk.mail.parse import ParsedAttachment, ParsedMessage, parse_message
 from postdesk.storage import BlobStore
+
+log = structlog.get_logger(__name__)
 
 # What an inline `cid:` image's src becomes: its stored attachment's id, under a scheme nothing fetches. The
 # sandboxed frame cannot send the agent's token, so the SPA downloads the image and substitutes a data: URI.
@@ -53,8 +70,9 @@ class Prepared:
 def prepare_batch(blobs: BlobStore, batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
     """Prepare each (raw, oversized_size) of a fetched batch, stored with one blob-store call.
 
-    A message that fails to parse gets its exception in its place; a storage failure raises (it is
-    nobody's message's fault)."""
+    `oversized_size`: `raw` holds only the header section of a message of that size (too large to
+    download); it is recorded with a note instead of a body. A message that fails to parse gets its
+    exception in its place; a storage failure raises (it is nobody's message's fault)."""
     parsed_all: list[tuple[bytes, ParsedMessage, str] | Exception] = []
     for raw, oversized_size in batch:
         try:
@@ -65,12 +83,9 @@ def prepare_batch(blobs: BlobStore, batch: list[tuple[bytes, int | None]]) -> li
     return [item if isinstance(item, Exception) else next(stored) for item in parsed_all]
 
 
-def prepare_one(blobs: BlobStore, raw: bytes, oversized_size: int | None = None) -> Prepared:
-    """Raises on parse limits (MessageLimitExceeded) or storage failure.
-
-    `oversized_size`: `raw` holds only the header section of a message of that size (too large to
-    download); it is recorded with a note instead of a body."""
-    return _store(blobs, [(raw, *_oversized(parse_message(raw), oversized_size))])[0]
+def prepare_one(blobs: BlobStore, raw: bytes) -> Prepared:
+    """Raises on parse limits (MessageLimitExceeded) or storage failure."""
+    return _store(blobs, [(raw, parse_message(raw), "")])[0]
 
 
 def prepare_headers_only(blobs: BlobStore, raw: bytes, problem: str) -> Prepared:
@@ -128,3 +143,47 @@ def _html(parsed: ParsedMessage, attachments: list[StoredAttachment]) -> str:
         return ATTACHMENT_URL.format(id=found) if found else None
 
     return sanitize_html(parsed.html, resolve_cid=resolve)
+
+
+type PrepareBatch = Callable[[BlobStore, list[tuple[bytes, int | None]]], list[Prepared | Exception]]
+
+
+class PreparerCrashed(Exception):
+    """The worker process died while preparing this message."""
+
+
+class MailPreparer:
+    """Prepares batches of raw messages in `processes` worker processes (started on first use)."""
+
+    def __init__(self, processes: int, prepare: PrepareBatch = prepare_batch) -> None:
+        self.processes = processes
+        self._prepare = prepare  # a module-level function (it is pickled to the workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def prepare_many(self, blobs: BlobStore,
+                           batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
+        """Each (raw, oversized_size) prepared, or its parse failure in its place; storage failures raise."""
+        if not batch:
+            return []
+        if self.processes <= 0:
+            return await asyncio.to_thread(self._prepare, blobs, batch)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor(), self._prepare, blobs, batch)
+        except BrokenProcessPool:
+            self.close()
+            if len(batch) == 1:
+                log.error("mail_preparer_crashed", size=len(batch[0][0]))
+                return [PreparerCrashed("the process preparing this message died")]
+            log.warning("mail_preparer_pool_broken", messages=len(batch))
+            return [result for item in batch for result in await self.prepare_many(blobs, [item])]
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # "spawn": forking a process that runs an event loop and threads is unsafe.
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

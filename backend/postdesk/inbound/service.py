@@ -33,8 +33,13 @@ from postdesk.campaigns.models import Campaign
 from postdesk.db import utcnow
 from postdesk.errors import Conflict, NotFound
 from postdesk.inbound.models import InboundMail, InboundMailbox, MailOutcome
-from postdesk.inbound.parsing import MailPreparer, PreparerCrashed
-from postdesk.inbound.prepare import Prepared, prepare_headers_only, prepare_one
+from postdesk.inbound.prepare import (
+    MailPreparer,
+    Prepared,
+    PreparerCrashed,
+    prepare_headers_only,
+    prepare_one,
+)
 from postdesk.inbound.repository import InboundRepository
 from postdesk.interactions import intake
 from postdesk.interactions.models import (
@@ -127,15 +132,10 @@ class Recorded:
 # --- step 1: prepare (no database) ---------------------------------------------------------------
 
 
-async def prepare(blobs: BlobStore, raw: bytes, *, oversized_size: int | None = None) -> Prepared:
-    """Parse and store one message (in a thread). Raises on parse limits or storage failure."""
-    return await asyncio.to_thread(prepare_one, blobs, raw, oversized_size)
-
-
-async def prepare_many(blobs: BlobStore, preparer: MailPreparer,
-                       batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
-    """`prepare` for a fetched batch of (raw, oversized_size), by the preparer's worker processes."""
-    return await preparer.prepare_many(blobs, batch)
+async def prepare(blobs: BlobStore, raw: bytes) -> Prepared:
+    """Parse and store one message in a thread of this process (fetched mail goes through a `MailPreparer`).
+    Raises on parse limits or storage failure."""
+    return await asyncio.to_thread(prepare_one, blobs, raw)
 
 
 # --- step 2: record (in the caller's transaction) ------------------------------------------------

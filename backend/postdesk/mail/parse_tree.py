@@ -85,9 +85,10 @@ def _content_type_params(headers: dict[str, list[str]]) -> Message:
 
 
 def _charset(node: Node) -> str | None:
-    content_type = _headers(node).get("content-type", [""])[0]
+    headers = _headers(node)
+    content_type = headers.get("content-type", [""])[0]
     if "*" in content_type:  # RFC 2231 parameters: let the stdlib read them
-        return _content_type_params(_headers(node)).get_content_charset()
+        return _content_type_params(headers).get_content_charset()
     found = _CHARSET.search(content_type)
     return found.group(1).lower() if found else None
 

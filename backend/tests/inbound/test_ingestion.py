@@ -153,7 +153,7 @@ async def test_poison_message_is_quarantined_while_the_rest_arrive_and_can_be_re
 
 async def test_reprocessing_a_message_that_crashes_the_parser_keeps_it_without_crashing_the_api(
         stack_runtime, dovecot, api):
-    from postdesk.inbound.parsing import MailPreparer
+    from postdesk.inbound.prepare import MailPreparer
     from tests.inbound.test_preparer import CRASH, prepare_or_die
 
     tenant = await seed_tenant(stack_runtime, dovecot)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from postdesk.inbound.parsing import MailPreparer, PreparerCrashed
-from postdesk.inbound.prepare import Prepared, prepare_batch
+from postdesk.inbound.prepare import MailPreparer, Prepared, PreparerCrashed, prepare_batch
 from postdesk.storage import LocalBlobStore
 from tests.inbound.conftest import customer_mail
 
