@@ -143,8 +143,10 @@ async def main() -> None:
             "data_dir": work / "data", "secret_key": secrets.token_urlsafe(48),
             "encryption_keys": Fernet.generate_key().decode(), "network_allow": "127.0.0.0/8,localhost",
             "mail_ca_file": certs.ca_file, "log_level": "WARNING", "inbound_reconcile_seconds": 0.2,
-            "inbound_batch_size": int(os.environ.get("BENCH_BATCH", "50")), "inbound_idle_seconds": 300,
+            "inbound_idle_seconds": 300,
         }
+        if os.environ.get("BENCH_BATCH"):
+            env["inbound_batch_size"] = int(os.environ["BENCH_BATCH"])
         if os.environ.get("BENCH_DATABASE") == "postgres":
             import asyncpg
 

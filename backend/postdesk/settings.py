@@ -83,7 +83,8 @@ class Settings(BaseSettings):
                                         "(also how fast a silently dead connection is noticed).")
     inbound_lock_seconds: float = Field(default=30, gt=0, le=600, description="Lease of a mailbox's fetch lock "
                                         "in production; renewed at a third of it.")
-    inbound_batch_size: int = Field(default=25, ge=1, le=500, description="Messages fetched per IMAP round trip.")
+    inbound_batch_size: int = Field(default=200, ge=1, le=500, description="Messages fetched per IMAP round trip "
+                                    "(a batch also ends at 16 MB) and recorded per transaction.")
     inbound_parse_processes: int = Field(default=1, ge=0, le=32, description="Worker processes that prepare "
                                          "fetched mail (parse, sanitise, store) beside this one (0: a thread of "
                                          "this process, sharing its CPU, without crash isolation).")

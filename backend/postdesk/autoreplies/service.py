@@ -25,6 +25,7 @@ from postdesk.campaigns import service as campaign_service
 from postdesk.db import utcnow
 from postdesk.delivery import service as delivery_service
 from postdesk.errors import DomainError
+from postdesk.interactions.intake import NewInteraction
 from postdesk.interactions.models import (
     Attachment,
     Direction,
@@ -86,9 +87,9 @@ def address_reason(address: str, own_addresses: set[str]) -> str | None:
 _NOTHING_TO_SUPPRESS = ("no campaign", "the campaign has no auto-reply")
 
 
-async def maybe_auto_reply(session: AsyncSession, *, interaction: Interaction, message: Message,
-                           parsed: ParsedMessage, settings: Settings | None = None) -> Message | None:
-    """Queue the campaign's auto-reply to the customer mail `message` that opened `interaction`, unless
+async def maybe_auto_reply(session: AsyncSession, *, interaction: Interaction | NewInteraction, parsed: ParsedMessage,
+                           settings: Settings | None = None) -> Message | None:
+    """Queue the campaign's auto-reply to the customer mail `parsed` that opened `interaction`, unless
     it must be suppressed. Called by the inbound pipeline inside its transaction; never raises for a
     reply that cannot be made (it is logged and skipped, the mail is still ingested).
 
@@ -96,13 +97,13 @@ async def maybe_auto_reply(session: AsyncSession, *, interaction: Interaction, m
     settings are read otherwise (only the hourly limit is used).
     """
     settings = settings or get_settings()
-    reason = await _refusal(session, interaction=interaction, message=message, parsed=parsed, settings=settings)
+    reason = await _refusal(session, interaction=interaction, parsed=parsed, settings=settings)
     if isinstance(reason, str):
         if reason not in _NOTHING_TO_SUPPRESS:  # most campaigns have no auto-reply: not worth a line per mail
             log.info("auto_reply_suppressed", interaction_id=str(interaction.id), reason=reason)
         return None
     campaign, template, target = reason
-    reply = await _build_reply(session, interaction=interaction, message=message, parsed=parsed, campaign=campaign,
+    reply = await _build_reply(session, interaction=interaction, parsed=parsed, campaign=campaign,
                                template=template, target=target)
     if reply is None:
         return None
@@ -121,14 +122,13 @@ async def maybe_auto_reply(session: AsyncSession, *, interaction: Interaction, m
     return reply
 
 
-async def _refusal(session: AsyncSession, *, interaction: Interaction, message: Message, parsed: ParsedMessage,
-                   settings: Settings):
+async def _refusal(session: AsyncSession, *, interaction: Interaction | NewInteraction, parsed: ParsedMessage, settings: Settings):
     if interaction.campaign_id is None:
         return "no campaign"
     campaign = await campaign_service.loaded_campaign(session, interaction.company_id, interaction.campaign_id)
     if campaign is None or campaign.auto_reply_template_id is None:
         return "the campaign has no auto-reply"
-    sender = parsed.sender.address if parsed.sender else (message.from_address or interaction.customer_email)
+    sender = parsed.sender.address if parsed.sender else interaction.customer_email
     if not sender or "@" not in sender:
         return "no sender address"
     reason = automation_reason(parsed.automation)
@@ -158,7 +158,7 @@ async def _refusal(session: AsyncSession, *, interaction: Interaction, message: 
     return campaign, template, (target_address, target_name)
 
 
-async def _build_reply(session: AsyncSession, *, interaction: Interaction, message: Message, parsed: ParsedMessage,
+async def _build_reply(session: AsyncSession, *, interaction: Interaction | NewInteraction, parsed: ParsedMessage,
                        campaign, template, target: tuple[str, str]) -> Message | None:
     subject = parsed.subject or interaction.subject
     customer_name = interaction.customer_name or (parsed.sender.name if parsed.sender else "") or target[0]
@@ -174,8 +174,8 @@ async def _build_reply(session: AsyncSession, *, interaction: Interaction, messa
     except DomainError as refused:  # e.g. a subject value with a line break
         log.warning("auto_reply_not_rendered", interaction_id=str(interaction.id), error=str(refused))
         return None
-    in_reply_to = parsed.message_id or message.message_id_header
-    references = [*(parsed.references or message.references or [])]
+    in_reply_to = parsed.message_id
+    references = [*parsed.references]
     if in_reply_to and in_reply_to not in references:
         references.append(in_reply_to)
     reply_subject = " ".join(rendered.subject.split()) or _re(subject)

@@ -31,7 +31,7 @@ from sqlalchemy import case, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from postdesk.db import utcnow
-from postdesk.inbound import service
+from postdesk.inbound import recording, service
 from postdesk.inbound.models import InboundMailbox, MailboxStatus
 from postdesk.inbound.repository import InboundRepository
 from postdesk.interactions import intake
@@ -64,7 +64,7 @@ class StorageUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Fetched:
-    source: service.MailSource
+    source: recording.MailSource
     raw: bytes
     size: int
     oversized: bool = False
@@ -216,14 +216,16 @@ class MailboxFetcher:
         recorder = asyncio.ensure_future(self._recorder(waiting, mailbox))
         try:
             batch: list[Fetched] = []
+            batch_bytes = 0
             async for message in imap.fetch_new(mailbox.last_uid):
-                source = service.MailSource(self.company_id, self.server_id, incoming.folder, mailbox.uidvalidity,
-                                            message.uid)
+                source = recording.MailSource(self.company_id, self.server_id, incoming.folder, mailbox.uidvalidity,
+                                              message.uid)
                 batch.append(Fetched(source, message.raw, message.size, message.oversized))
-                if len(batch) >= self.settings.inbound_batch_size:
+                batch_bytes += len(message.raw)
+                if len(batch) >= self.settings.inbound_batch_size or batch_bytes >= imap.fetch_batch_bytes:
                     await self._hand_over(waiting, recorder, batch)
                     await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity, while_recording=True)
-                    batch = []
+                    batch, batch_bytes = [], 0
             if batch:
                 await self._hand_over(waiting, recorder, batch)
             await self._hand_over(waiting, recorder, None)
@@ -336,7 +338,7 @@ class MailboxFetcher:
                 continue
             oversized = item.size > MAX_MESSAGE_BYTES
             raw = await (pop.retrieve_header(item.uid) if oversized else pop.retrieve(item.uid))
-            batch.append(Fetched(service.MailSource(self.company_id, self.server_id, uidl=item.uid), raw, item.size,
+            batch.append(Fetched(recording.MailSource(self.company_id, self.server_id, uidl=item.uid), raw, item.size,
                                  oversized))
             if len(batch) >= self.settings.inbound_batch_size:
                 await self._take(batch, mailbox)
@@ -374,11 +376,12 @@ class MailboxFetcher:
             try:
                 async with unit_of_work(self.runtime) as session:
                     intake.count_queues_in_memory(session)
-                    lookups = await service.BatchLookups.load(
+                    batch_recording = await recording.BatchRecording.start(
                         session, batch[0].source, [(item.source, ready) for item, ready in zip(batch, prepared)])
                     for item, ready in zip(batch, prepared, strict=True):
-                        if not lookups.is_recorded(item.source):
-                            await service.record(session, ready, item.source, lookups=lookups)  # type: ignore[arg-type]
+                        if not batch_recording.is_recorded(item.source):
+                            await batch_recording.record(ready, item.source)  # type: ignore[arg-type]
+                    await batch_recording.write()
                     await self._advance(session, mailbox, batch)
                     await self._note_done_on_server(session)
                 _committed(mailbox, batch)
@@ -406,8 +409,8 @@ class MailboxFetcher:
                 if isinstance(outcome, BaseException):
                     raise outcome
                 async with unit_of_work(self.runtime) as session:
-                    if not await service.already_recorded(session, item.source):
-                        await service.record(session, outcome, item.source)
+                    if not await recording.already_recorded(session, item.source):
+                        await recording.record(session, outcome, item.source)
                     await self._advance(session, mailbox, [item])
                 _committed(mailbox, [item])
                 return
@@ -443,7 +446,7 @@ class MailboxFetcher:
     async def _quarantine(self, item: Fetched, error: BaseException, attempts: int, mailbox: InboundMailbox) -> None:
         raw_key = await self.runtime.blobs.put(item.raw)  # failing here is a storage problem: raised
         async with unit_of_work(self.runtime) as session:
-            if not await service.already_recorded(session, item.source):
+            if not await recording.already_recorded(session, item.source):
                 await service.quarantine(session, item.source, raw_key=raw_key, raw=item.raw,
                                          error=f"{type(error).__name__}: {error}", attempts=attempts)
             await self._advance(session, mailbox, [item])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import multiprocessing
 import uuid
 from collections.abc import Callable
@@ -67,8 +68,10 @@ class Prepared:
     note: str = ""
 
 
-def prepare_batch(blobs: BlobStore, batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
-    """Prepare each (raw, oversized_size) of a fetched batch, stored with one blob-store call.
+def prepare_batch(blobs: BlobStore, batch: list[tuple[bytes, int | None]], *,
+                  durable: bool = True) -> list[Prepared | Exception]:
+    """Prepare each (raw, oversized_size) of a fetched batch, stored with one blob-store call
+    (`durable=False`: the caller syncs the store before recording, see `BlobStore.put_many_blocking`).
 
     `oversized_size`: `raw` holds only the header section of a message of that size (too large to
     download); it is recorded with a note instead of a body. A message that fails to parse gets its
@@ -79,7 +82,7 @@ def prepare_batch(blobs: BlobStore, batch: list[tuple[bytes, int | None]]) -> li
             parsed_all.append((raw, *_oversized(parse_message(raw), oversized_size)))
         except Exception as exc:  # noqa: BLE001 - this message is retried or quarantined alone
             parsed_all.append(exc)
-    stored = iter(_store(blobs, [item for item in parsed_all if not isinstance(item, Exception)]))
+    stored = iter(_store(blobs, [item for item in parsed_all if not isinstance(item, Exception)], durable=durable))
     return [item if isinstance(item, Exception) else next(stored) for item in parsed_all]
 
 
@@ -112,10 +115,11 @@ def _replace_text(parsed: ParsedMessage, text: str) -> ParsedMessage:
     return dataclasses.replace(parsed, text=text, html=None)
 
 
-def _store(blobs: BlobStore, batch: list[tuple[bytes, ParsedMessage, str]]) -> list[Prepared]:
+def _store(blobs: BlobStore, batch: list[tuple[bytes, ParsedMessage, str]], *, durable: bool = True) -> list[Prepared]:
     """Store each (raw, parsed, note) with its attachments; keys are content hashes."""
     keys = iter(blobs.put_many_blocking([data for raw, parsed, _ in batch
-                                         for data in (raw, *(part.data for part in parsed.attachments))]))
+                                         for data in (raw, *(part.data for part in parsed.attachments))],
+                                        durable=durable))
     prepared_all = []
     for raw, parsed, note in batch:
         raw_key = next(keys)
@@ -145,7 +149,8 @@ def _html(parsed: ParsedMessage, attachments: list[StoredAttachment]) -> str:
     return sanitize_html(parsed.html, resolve_cid=resolve)
 
 
-type PrepareBatch = Callable[[BlobStore, list[tuple[bytes, int | None]]], list[Prepared | Exception]]
+# Called as prepare(blobs, batch, durable=False): `MailPreparer` syncs the store itself.
+type PrepareBatch = Callable[..., list[Prepared | Exception]]
 
 
 class PreparerCrashed(Exception):
@@ -162,13 +167,21 @@ class MailPreparer:
 
     async def prepare_many(self, blobs: BlobStore,
                            batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
-        """Each (raw, oversized_size) prepared, or its parse failure in its place; storage failures raise."""
+        """Each (raw, oversized_size) prepared, or its parse failure in its place; storage failures raise.
+
+        Returns once the stored blobs are durable. The sync runs here, in a thread, rather than in the
+        worker process, so that the worker goes on with the next batch while the disk confirms this one."""
         if not batch:
             return []
+        prepare = functools.partial(self._prepare, durable=False)
         if self.processes <= 0:
-            return await asyncio.to_thread(self._prepare, blobs, batch)
+            prepared = await asyncio.to_thread(prepare, blobs, batch)
+            await blobs.make_durable()
+            return prepared
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor(), self._prepare, blobs, batch)
+            prepared = await asyncio.get_running_loop().run_in_executor(self._executor(), prepare, blobs, batch)
+            await blobs.make_durable()
+            return prepared
         except BrokenProcessPool:
             self.close()
             if len(batch) == 1:

@@ -24,19 +24,23 @@ freed in a queue lets backlog in). The queue rules live here, in one place:
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from postdesk.accounts.caller import Caller
 from postdesk.accounts.models import Role
 from postdesk.campaigns.models import Campaign
 from postdesk.db import utcnow
-from postdesk.interactions.models import Direction, Interaction, InteractionState, Message, new_reference
+from postdesk.interactions.models import Direction, Interaction, InteractionState, new_reference
 from postdesk.uow import enqueue, publish
 
 REOPENED_PRIORITY = 10
+# session.info: interactions opened in this transaction and not yet written; all of them by id
+_OPENED, _OPENED_BY_ID = "postdesk.intake.opened", "postdesk.intake.opened_by_id"
 WAITING = (InteractionState.queued, InteractionState.backlog)
 
 
@@ -47,6 +51,33 @@ class StoredReason:
     campaign_disabled = "campaign disabled"
     no_campaign = "no campaign"
     not_receiving = "campaign not receiving"
+
+
+@dataclass(eq=False)
+class NewInteraction:
+    """An interaction opened in this transaction: a row, not an ORM object (a first sync opens thousands,
+    and ORM objects were most of their cost). `write_opened` inserts the transaction's new rows at once;
+    the fields are the table's columns."""
+
+    id: uuid.UUID
+    reference: str
+    company_id: uuid.UUID
+    campaign_id: uuid.UUID | None
+    state: InteractionState
+    state_reason: str
+    customer_email: str
+    customer_name: str
+    subject: str
+    last_message_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    direction: Direction = Direction.inbound
+    priority: int = 0
+    unread: bool = True
+    queued_at: datetime | None = None
+    agent_id: uuid.UUID | None = None
+    assigned_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 async def open_interaction(
@@ -60,33 +91,60 @@ async def open_interaction(
     stored_reason: str | None = None,
     arrived_at: datetime | None = None,
     reference: str | None = None,
-) -> Interaction:
-    """Create an inbound interaction: `stored` with a reason, or waiting in the campaign's queue/backlog.
+) -> NewInteraction:
+    """Open an inbound interaction: `stored` with a reason, or waiting in the campaign's queue/backlog.
 
-    Publishes `interaction.created` and, when it waits, enqueues routing (both after commit).
+    Its row is inserted by `write_opened` (before this transaction's next query that must see it, and
+    before the commit). Publishes `interaction.created` and, when it waits, enqueues routing (both after
+    commit).
     """
     if stored_reason is None:
         stored_reason = _refusal(campaign)
-    interaction = Interaction(
+    now = utcnow()
+    interaction = NewInteraction(
         id=uuid.uuid4(),
         reference=reference or new_reference(),
         company_id=company_id,
         campaign_id=campaign.id if campaign is not None else None,
-        direction=Direction.inbound,
         state=InteractionState.stored,
         state_reason=stored_reason or "",
         customer_email=customer_email[:320],
         customer_name=customer_name[:200],
         subject=subject[:998],
-        priority=0,
-        last_message_at=arrived_at or utcnow(),
+        last_message_at=arrived_at or now,
+        created_at=now,
+        updated_at=now,
     )
-    session.add(interaction)  # flushed with the rest of the transaction (or by the next query)
-    if not stored_reason:
+    if stored_reason:
+        _opened(session, interaction)
+    else:
         assert campaign is not None
         await enter_queue(session, interaction=interaction, campaign=campaign, arrived_at=arrived_at)
     await _announce_created(session, interaction)
     return interaction
+
+
+def _opened(session: AsyncSession, interaction: NewInteraction) -> None:
+    """Queue the new row for `write_opened`; its state is final (later changes go through the database)."""
+    session.info.setdefault(_OPENED, []).append(interaction)
+    session.info.setdefault(_OPENED_BY_ID, {})[interaction.id] = interaction
+
+
+async def write_opened(session: AsyncSession) -> None:
+    """Insert the interactions `open_interaction` opened in this transaction and not yet written."""
+    opened = session.info.get(_OPENED)
+    if opened:
+        session.info[_OPENED] = []
+        await session.execute(insert(Interaction.__table__), [vars(interaction) for interaction in opened])
+
+
+def _nothing_left_unwritten(session: Session) -> None:
+    # A commit that would silently drop opened interactions is a bug: fail it loudly instead.
+    if session.info.get(_OPENED):
+        raise RuntimeError("interactions opened in this transaction were not written (intake.write_opened)")
+
+
+event.listen(Session, "before_commit", _nothing_left_unwritten)
 
 
 def _refusal(campaign: Campaign | None) -> str | None:
@@ -100,7 +158,8 @@ def _refusal(campaign: Campaign | None) -> str | None:
 
 
 async def enter_queue(
-    session: AsyncSession, *, interaction: Interaction, campaign: Campaign, arrived_at: datetime | None = None,
+    session: AsyncSession, *, interaction: Interaction | NewInteraction, campaign: Campaign,
+    arrived_at: datetime | None = None,
     priority: int | None = None,
 ) -> InteractionState:
     """Put a (new or reopened) interaction in the campaign's queue, or its backlog when the queue is full."""
@@ -121,16 +180,20 @@ async def enter_queue(
         room = _room_of(campaign, counts["queued"])
         has_backlog = counts["backlog"] > 0
     else:
+        await write_opened(session)  # counted below
         room = await _room(session, campaign)
         has_backlog = await _count(session, campaign.id, InteractionState.backlog, exclude=interaction.id) > 0
     previous = interaction.state  # a new interaction is `stored`: counted nowhere yet
     interaction.state = InteractionState.queued if room > 0 and not has_backlog else InteractionState.backlog
+    if isinstance(interaction, NewInteraction):
+        _opened(session, interaction)
     if counts is not None:
         if previous in WAITING:
             counts[previous.value] -= 1
         counts[interaction.state.value] += 1
     else:
         await session.flush()
+        await write_opened(session)
     if interaction.state is InteractionState.backlog:
         await admit_backlog(session, campaign_id=campaign.id)  # routes what it admits
     else:
@@ -144,6 +207,7 @@ async def admit_backlog(session: AsyncSession, *, campaign_id: uuid.UUID) -> int
     Returns how many entered. Call it whenever room may have freed (an interaction assigned,
     closed or moved away, or the campaign's maximum raised). Safe to call concurrently.
     """
+    await write_opened(session)  # the backlog read below includes them
     campaign = await _lock_campaign(session, campaign_id)
     if campaign is None:
         return 0
@@ -176,6 +240,10 @@ async def admit_backlog(session: AsyncSession, *, campaign_id: uuid.UUID) -> int
     if counts is not None:
         counts["queued"] += len(ids)
         counts["backlog"] -= len(ids)
+    opened = session.info.get(_OPENED_BY_ID, {})
+    for interaction_id in ids:  # ORM objects were synchronised by the UPDATE; rows opened here are not
+        if interaction_id in opened:
+            opened[interaction_id].state = InteractionState.queued
     for interaction_id in ids:
         publish("interaction.queued", campaign.company_id, {"id": str(interaction_id), "campaign_id": str(campaign_id)},
                 min_role="supervisor")
@@ -183,29 +251,24 @@ async def admit_backlog(session: AsyncSession, *, campaign_id: uuid.UUID) -> int
     return len(ids)
 
 
-async def append_message(session: AsyncSession, *, interaction: Interaction, message: Message,
+async def append_message(session: AsyncSession, *, interaction: Interaction | NewInteraction, message_id: uuid.UUID,
                          reopen: bool = True) -> None:
-    """Add a message to an interaction; an inbound one marks it unread and may reopen it.
+    """A customer's message joined `interaction` (the caller writes its row): mark it unread, maybe reopen it.
 
     A customer's follow-up to a closed interaction reopens it into its campaign's queue (ahead of
     new mail) unless `reopen` is false (a blacklisted sender); stored interactions stay stored (their
     mail is still kept and visible).
     """
-    message.interaction_id = interaction.id
-    message.company_id = interaction.company_id
-    session.add(message)
-    if message.direction is not Direction.inbound:
-        await session.flush()
-        return
-    interaction.last_message_at = utcnow()
-    interaction.unread = True
+    if isinstance(interaction, Interaction):  # a new one was opened with this message, unread
+        interaction.last_message_at = utcnow()
+        interaction.unread = True
     reopened = False
     if reopen and interaction.state is InteractionState.closed and interaction.campaign_id is not None:
         campaign = await session.get(Campaign, interaction.campaign_id)
         if campaign is not None and _refusal(campaign) is None:
             await enter_queue(session, interaction=interaction, campaign=campaign, priority=REOPENED_PRIORITY)
             reopened = True
-    data = {"id": str(interaction.id), "message_id": str(message.id), "campaign_id": _str(interaction.campaign_id),
+    data = {"id": str(interaction.id), "message_id": str(message_id), "campaign_id": _str(interaction.campaign_id),
             "state": interaction.state.value, "reopened": reopened}
     if interaction.agent_id is not None:
         publish("interaction.message_received", interaction.company_id, data, user_ids=[interaction.agent_id])
@@ -272,7 +335,7 @@ async def _count(session: AsyncSession, campaign_id: uuid.UUID, state: Interacti
     return int(await session.scalar(query) or 0)
 
 
-async def _announce_created(session: AsyncSession, interaction: Interaction) -> None:
+async def _announce_created(session: AsyncSession, interaction: NewInteraction) -> None:
     data = {
         "id": str(interaction.id),
         "campaign_id": _str(interaction.campaign_id),

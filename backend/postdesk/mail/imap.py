@@ -22,7 +22,7 @@ import asyncio
 import base64
 import re
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
@@ -53,6 +53,8 @@ from postdesk.net import NetworkGuard, VettedHost
 IDLE_REISSUE_SECONDS = 25 * 60  # below the 29 minutes after which servers may end an IDLE
 POLL_SECONDS = 60.0  # for servers without IDLE
 FETCH_BATCH_SIZE = 25
+FETCH_BATCH_BYTES = 16 * 1024 * 1024  # a batch also ends here (always at least one message)
+HEADER_ONLY_BYTES = 64 * 1024  # what a message above max_message_bytes counts (only its header is fetched)
 SIZE_WINDOW = 200  # UIDs per size listing: keeps each answer small enough for aioimaplib's parser
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 
@@ -88,6 +90,7 @@ class ImapMailbox:
         idle_reissue_seconds: float = IDLE_REISSUE_SECONDS,
         poll_seconds: float = POLL_SECONDS,
         fetch_batch_size: int = FETCH_BATCH_SIZE,
+        fetch_batch_bytes: int = FETCH_BATCH_BYTES,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         size_window: int = SIZE_WINDOW,
     ) -> None:
@@ -96,6 +99,7 @@ class ImapMailbox:
         self.idle_reissue_seconds = idle_reissue_seconds
         self.poll_seconds = poll_seconds
         self.fetch_batch_size = fetch_batch_size
+        self.fetch_batch_bytes = fetch_batch_bytes
         self.max_message_bytes = max_message_bytes
         self.size_window = size_window
         self._client: _GuardedImapClient | None = None
@@ -164,14 +168,13 @@ class ImapMailbox:
         return state
 
     async def fetch_new(self, last_uid: int) -> AsyncIterator[FetchedMessage]:
-        """Messages with a UID above `last_uid`, oldest first, fetched `fetch_batch_size` at a time.
+        """Messages with a UID above `last_uid`, oldest first, fetched in batches of at most
+        `fetch_batch_size` messages and `fetch_batch_bytes` (the sizes are listed first).
 
         Bodies are read with BODY.PEEK so nothing is marked seen until `mark_seen`.
         """
         sizes = await self._sizes_above(last_uid)
-        uids = sorted(sizes)
-        for start in range(0, len(uids), self.fetch_batch_size):
-            batch = uids[start : start + self.fetch_batch_size]
+        for batch in self._batches(sorted(sizes), sizes):
             small = [uid for uid in batch if sizes[uid] <= self.max_message_bytes]
             large = [uid for uid in batch if sizes[uid] > self.max_message_bytes]
             bodies = await self._fetch_literals(small, "BODY.PEEK[]") if small else {}
@@ -182,6 +185,19 @@ class ImapMailbox:
                 elif uid in headers:
                     yield FetchedMessage(uid, headers[uid], sizes[uid], oversized=True)
                 # else: expunged meanwhile by another client; nothing to store
+
+    def _batches(self, uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+        batch: list[int] = []
+        batch_bytes = 0
+        for uid in uids:
+            size = sizes[uid] if sizes[uid] <= self.max_message_bytes else HEADER_ONLY_BYTES
+            if batch and (len(batch) >= self.fetch_batch_size or batch_bytes + size > self.fetch_batch_bytes):
+                yield batch
+                batch, batch_bytes = [], 0
+            batch.append(uid)
+            batch_bytes += size
+        if batch:
+            yield batch
 
     async def first_uid_since(self, day: date) -> int | None:
         """The lowest UID of mail received on or after `day` (UID SEARCH SINCE), None when there is none."""
@@ -373,12 +389,25 @@ class ImapMailbox:
 
 class _FetchCommand(aioimaplib.FetchCommand):
     """aioimaplib's FETCH, except that `wait_data` (asked after every line received) reads only the
-    lines it has not seen; aioimaplib's rescans the whole response each time, quadratic in a batch."""
+    lines it has not seen; aioimaplib's rescans the whole response each time, quadratic in a batch.
+    And its timeout is not re-armed for every chunk received (a timer cancelled and scheduled each
+    time): the chunk's time is noted, and the timer re-arms itself when it fires early."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._scanned = 0  # response lines already looked at
         self._depth = 0  # open parentheses since the last "n FETCH (" line, as aioimaplib counts them
+        self._last_received = self._loop.time()
+
+    def _reset_timer(self) -> None:
+        self._last_received = self._loop.time()
+
+    def _timeout_callback(self) -> None:
+        quiet = self._loop.time() - self._last_received
+        if self._timeout is not None and quiet < self._timeout:
+            self._timer = self._loop.call_later(self._timeout - quiet, self._timeout_callback)
+            return
+        super()._timeout_callback()
 
     def wait_data(self) -> bool:
         lines = self._resp_lines

@@ -135,8 +135,7 @@ async def receive(runtime: Runtime, tenant: Tenant, raw: bytes) -> tuple[Interac
                           subject=parsed.subject, from_address=sender, text_body=parsed.text or "")
         session.add(message)
         await session.flush()
-        reply = await autoreply_service.maybe_auto_reply(session, interaction=interaction, message=message,
-                                                         parsed=parsed)
+        reply = await autoreply_service.maybe_auto_reply(session, interaction=interaction, parsed=parsed)
     return interaction, reply
 
 

@@ -28,6 +28,25 @@ async def test_a_batch_is_stored_once_per_content_and_synced_once(tmp_path: Path
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(k.rpartition("/")[2] for k in keys[:2])
 
 
+async def test_a_batch_written_by_another_process_is_made_durable_by_the_caller(tmp_path: Path, monkeypatch) -> None:
+    # The preparing worker writes without syncing; the fetcher syncs before it records anything.
+    syncs: list[int] = []
+    real_sync = LocalBlobStore._sync
+    monkeypatch.setattr(LocalBlobStore, "_sync", lambda self: (syncs.append(1), real_sync(self)))
+    store = LocalBlobStore(tmp_path)
+
+    keys = store.put_many_blocking([b"raw message", b"its attachment"], durable=False)
+    assert syncs == []
+    await store.make_durable()
+    assert syncs == [1]
+    assert [await store.get(key) for key in keys] == [b"raw message", b"its attachment"]
+    # A shard directory removed meanwhile (a cleanup) is made again.
+    for key in keys:
+        (tmp_path / key).unlink()
+        (tmp_path / key).parent.rmdir()
+    assert store.put_many_blocking([b"raw message"]) == keys[:1] and await store.get(keys[0]) == b"raw message"
+
+
 async def test_only_keys_the_store_made_name_files(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path)
     (tmp_path / "secret").write_bytes(b"not a blob")

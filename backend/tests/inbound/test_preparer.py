@@ -13,11 +13,11 @@ from tests.inbound.conftest import customer_mail
 CRASH = b"X-Crash-The-Worker: yes"
 
 
-def prepare_or_die(blobs, batch):
+def prepare_or_die(blobs, batch, **options):
     """`prepare_batch`, except that a marked message kills the process the way a native crash would."""
     if any(CRASH in raw for raw, _ in batch):
         os._exit(70)
-    return prepare_batch(blobs, batch)
+    return prepare_batch(blobs, batch, **options)
 
 
 def _mail(subject: str, *, crash: bool = False) -> bytes:

@@ -81,6 +81,22 @@ async def test_uid_fetch_reads_bounded_batches_only_as_they_are_consumed(
     assert body_fetches == [b"1:2", b"3:4", b"5"]
 
 
+async def test_uid_fetch_batches_are_bounded_in_bytes_as_well(
+    dovecot: DovecotServer, mailbox_user: MailboxUser, relayed: MailServer, relay: TcpRelay,
+    loopback_guard: NetworkGuard,
+) -> None:
+    # A first sync of large mail must not hold `fetch_batch_size` large messages in memory at once.
+    for number in range(1, 6):
+        await dovecot.deliver(mailbox_user.address, customer_mail(number).replace(b"Hello", b"x" * 1000))
+
+    async with ImapMailbox(relayed, guard=loopback_guard, fetch_batch_size=100, fetch_batch_bytes=2500) as mailbox:
+        await mailbox.select()
+        fetched = [message.uid async for message in mailbox.fetch_new(last_uid=0)]
+
+    assert fetched == [1, 2, 3, 4, 5]
+    assert commands(relay, rb"UID FETCH ([0-9:,]+) \(UID BODY\.PEEK\[\]\)") == [b"1:2", b"3:4", b"5"]
+
+
 async def test_a_stalled_server_times_out_instead_of_hanging(
     relayed: MailServer, relay: TcpRelay, loopback_guard: NetworkGuard,
 ) -> None:
