@@ -1,20 +1,26 @@
 // Building blocks every screen shares, so lists, forms and states look and behave the same everywhere.
 import {
   Alert,
+  Anchor,
+  Badge,
   Button,
   Center,
   Group,
   Loader,
   Modal,
   Pagination,
+  type MantineSpacing,
   Paper,
+  ScrollArea,
   Stack,
+  Table,
   Text,
   TextInput,
   Title,
 } from "@mantine/core";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
+import { Link } from "react-router-dom";
 
 import { describeError, type FormProblems } from "../errors";
 
@@ -120,6 +126,173 @@ export function Pager({ total, offset, limit, onOffset }: { total: number; offse
         />
       )}
     </Group>
+  );
+}
+
+/**
+ * A table heading: its text, `numeric` to right-align a column of counts, or `ACTIONS_COLUMN` for the column of
+ * row buttons, which shows no text but keeps a name for screen readers.
+ */
+export type Column = string | { label: string; numeric?: boolean; actions?: boolean };
+export const ACTIONS_COLUMN: Column = { label: "Actions", actions: true };
+
+function ColumnHeading({ column }: { column: Column }) {
+  if (typeof column === "string") return <Table.Th>{column}</Table.Th>;
+  if (column.actions) return <Table.Th aria-label={column.label} />;
+  return <Table.Th ta={column.numeric ? "right" : undefined}>{column.label}</Table.Th>;
+}
+
+export interface DataTableProps<T> {
+  /** The table's accessible name (how tests and screen readers find it). */
+  label: string;
+  columns: Column[];
+  rows: T[];
+  /** One `<Table.Tr key=…>` per item. */
+  renderRow: (item: T, index: number) => ReactNode;
+  /** Shown in a row of its own when `rows` is empty, e.g. when a filter leaves nothing. */
+  emptyRow?: ReactNode;
+  /** Wide tables scroll sideways inside their frame rather than squeezing their columns. */
+  minWidth?: number;
+  spacing?: MantineSpacing;
+  /** For lists whose rows lead somewhere. */
+  highlightOnHover?: boolean;
+}
+
+/** A framed table: headings, one row per item, and a message row when there is none. */
+export function DataTable<T>({ label, columns, rows, renderRow, emptyRow, minWidth, spacing = "sm", highlightOnHover }: DataTableProps<T>) {
+  const table = (
+    <Table aria-label={label} verticalSpacing={spacing} highlightOnHover={highlightOnHover} miw={minWidth}>
+      <Table.Thead>
+        <Table.Tr>
+          {columns.map((column, index) => (
+            <ColumnHeading key={index} column={column} />
+          ))}
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {rows.length === 0 && emptyRow && (
+          <Table.Tr>
+            <Table.Td colSpan={columns.length}>
+              <Text c="dimmed" size="sm" ta="center">
+                {emptyRow}
+              </Text>
+            </Table.Td>
+          </Table.Tr>
+        )}
+        {rows.map(renderRow)}
+      </Table.Tbody>
+    </Table>
+  );
+  return <Paper withBorder radius="md">{minWidth ? <ScrollArea type="auto">{table}</ScrollArea> : table}</Paper>;
+}
+
+/** A row's name in bold, with a grey tag when the thing is switched off ("inactive", "retired"). */
+export function NameCell({ name, tag }: { name: ReactNode; tag?: string | false }) {
+  return (
+    <Table.Td fw={500}>
+      {name}
+      {tag && (
+        <Badge ml="xs" size="xs" color="gray">
+          {tag}
+        </Badge>
+      )}
+    </Table.Td>
+  );
+}
+
+/** A row's name as a link to the row's own page; `children` add lines under it. */
+export function LinkCell({ to, name, children }: { to: string; name: string; children?: ReactNode }) {
+  return (
+    <Table.Td>
+      <Anchor component={Link} to={to} fw={500}>
+        {name}
+      </Anchor>
+      {children}
+    </Table.Td>
+  );
+}
+
+/**
+ * A table fed by a query: `what` names the list in the loading and error states ("Loading teams", by default the
+ * label in lower case), and `empty` replaces the table when there is nothing to list.
+ */
+type QueryTableProps<T, Data> = Omit<DataTableProps<T>, "rows"> & { query: UseQueryResult<Data>; what?: string; empty?: ReactNode };
+
+/** A whole list the API returns at once. */
+export function ListTable<T>({ query, what, empty, ...table }: QueryTableProps<T, T[]>) {
+  return (
+    <QueryState query={query} label={what ?? table.label.toLowerCase()} isEmpty={(list) => list.length === 0} empty={empty}>
+      {(list) => <DataTable {...table} rows={list} />}
+    </QueryState>
+  );
+}
+
+/** One page of a paginated API list (`{items, total, offset, limit}`). */
+export interface Paged<T> {
+  items: T[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+/** A paginated list: like ListTable, with the Pager under the table; `onOffset` asks for another page. */
+export function PagedTable<T>({ query, what, empty, onOffset, ...table }: QueryTableProps<T, Paged<T>> & { onOffset: (offset: number) => void }) {
+  return (
+    <QueryState query={query} label={what ?? table.label.toLowerCase()} isEmpty={(page) => page.total === 0} empty={empty}>
+      {(page) => (
+        <>
+          <DataTable {...table} rows={page.items} />
+          <Pager total={page.total} offset={page.offset} limit={page.limit} onOffset={onOffset} />
+        </>
+      )}
+    </QueryState>
+  );
+}
+
+/**
+ * A dialog holding a small form: the summary of problems, the fields, Cancel and a submit button.
+ * Mount it only while it is open, so each opening starts from fresh field state.
+ */
+export function FormModal({
+  title,
+  onClose,
+  onSubmit,
+  problems,
+  submitting,
+  submitLabel = "Save",
+  children,
+}: {
+  title: string;
+  onClose: () => void;
+  onSubmit: () => void;
+  problems: FormProblems | null;
+  submitting: boolean;
+  submitLabel?: string;
+  children: ReactNode;
+}) {
+  return (
+    <Modal opened onClose={onClose} title={title} centered>
+      <form
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          onSubmit();
+        }}
+      >
+        <Stack>
+          <FormAlert problems={problems} />
+          {children}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={submitting}>
+              {submitLabel}
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
   );
 }
 

@@ -5,7 +5,7 @@ import { useCallback, useState } from "react";
 
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { FormAlert, Pager, PageHeader, QueryState, SearchInput } from "../../components/ui";
+import { ACTIONS_COLUMN, FormAlert, PagedTable, PageHeader, SearchInput } from "../../components/ui";
 import { formatDateTime } from "../../lib/format";
 import { formProblems } from "../../lib/forms";
 import { definedParams, must } from "../../lib/http";
@@ -70,52 +70,40 @@ export function BlacklistPage() {
           <Select aria-label="Kind" placeholder="Addresses and domains" data={[{ value: "address", label: "Addresses" }, { value: "domain", label: "Domains" }]} value={kind} onChange={(v) => { setKind(v); setOffset(0); }} clearable w={200} />
           <Select aria-label="Reason" placeholder="Any reason" data={REASONS} value={reason} onChange={(v) => { setReason(v); setOffset(0); }} clearable w={200} />
         </Group>
-        <QueryState query={entries} label="the blacklist" isEmpty={(page) => page.total === 0} empty={filtered ? "No entry matches these filters." : "The blacklist is empty."}>
-          {(page) => (
-            <>
-              <Paper withBorder radius="md">
-                <Table aria-label="Blacklist" verticalSpacing="xs" highlightOnHover>
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Address or domain</Table.Th>
-                      <Table.Th>Reason</Table.Th>
-                      <Table.Th>Source</Table.Th>
-                      <Table.Th>Added</Table.Th>
-                      <Table.Th aria-label="Actions" />
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {page.items.map((entry) => (
-                      <Table.Tr key={entry.id}>
-                        <Table.Td>
-                          <Group gap="xs">
-                            <Text size="sm" ff="monospace">
-                              {entry.value}
-                            </Text>
-                            {entry.kind === "domain" && (
-                              <Badge size="xs" variant="outline">
-                                domain
-                              </Badge>
-                            )}
-                          </Group>
-                        </Table.Td>
-                        <Table.Td>{reasonLabel(entry.reason)}</Table.Td>
-                        <Table.Td>{entry.source || "—"}</Table.Td>
-                        <Table.Td>{formatDateTime(entry.created_at)}</Table.Td>
-                        <Table.Td>
-                          <ActionIcon variant="subtle" color="red" aria-label={`Remove ${entry.value}`} onClick={() => remove.mutate(entry.id)} loading={remove.isPending && remove.variables === entry.id}>
-                            ✕
-                          </ActionIcon>
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Paper>
-              <Pager total={page.total} offset={page.offset} limit={page.limit} onOffset={setOffset} />
-            </>
+        <PagedTable
+          query={entries}
+          what="the blacklist"
+          empty={filtered ? "No entry matches these filters." : "The blacklist is empty."}
+          onOffset={setOffset}
+          label="Blacklist"
+          columns={["Address or domain", "Reason", "Source", "Added", ACTIONS_COLUMN]}
+          spacing="xs"
+          highlightOnHover
+          renderRow={(entry) => (
+            <Table.Tr key={entry.id}>
+              <Table.Td>
+                <Group gap="xs">
+                  <Text size="sm" ff="monospace">
+                    {entry.value}
+                  </Text>
+                  {entry.kind === "domain" && (
+                    <Badge size="xs" variant="outline">
+                      domain
+                    </Badge>
+                  )}
+                </Group>
+              </Table.Td>
+              <Table.Td>{reasonLabel(entry.reason)}</Table.Td>
+              <Table.Td>{entry.source || "—"}</Table.Td>
+              <Table.Td>{formatDateTime(entry.created_at)}</Table.Td>
+              <Table.Td>
+                <ActionIcon variant="subtle" color="red" aria-label={`Remove ${entry.value}`} onClick={() => remove.mutate(entry.id)} loading={remove.isPending && remove.variables === entry.id}>
+                  ✕
+                </ActionIcon>
+              </Table.Td>
+            </Table.Tr>
           )}
-        </QueryState>
+        />
       </Stack>
       {importing && <ImportModal onClose={() => setImporting(false)} />}
     </>

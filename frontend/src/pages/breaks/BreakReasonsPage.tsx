@@ -1,11 +1,11 @@
 // Break reasons: the company's list agents pick from when they take a break (the seed's "Pause" reasons).
-import { Badge, Button, Group, Modal, Paper, Stack, Switch, Table, Text, TextInput } from "@mantine/core";
+import { Button, Group, Stack, Switch, Table, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmModal, ErrorAlert, FormAlert, PageHeader, QueryState, RowActions } from "../../components/ui";
+import { ACTIONS_COLUMN, ConfirmModal, ErrorAlert, FormModal, ListTable, NameCell, PageHeader, RowActions } from "../../components/ui";
 import { formProblems } from "../../lib/forms";
 import { must } from "../../lib/http";
 
@@ -44,46 +44,28 @@ export function BreakReasonsPage() {
       />
       <NewReasonForm />
       {toggle.error ? <ErrorAlert error={toggle.error} title="Could not change the reason" /> : null}
-      <QueryState query={reasons} label="break reasons" isEmpty={(list) => list.length === 0} empty="No break reason yet: agents take breaks without one.">
-        {(list) => (
-          <Paper withBorder radius="md">
-            <Table aria-label="Break reasons" verticalSpacing="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Offered to agents</Table.Th>
-                  <Table.Th aria-label="Actions" />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.map((reason) => (
-                  <Table.Tr key={reason.id} data-testid={`reason-${reason.name}`}>
-                    <Table.Td fw={500}>
-                      {reason.name}
-                      {!reason.active && (
-                        <Badge ml="xs" size="xs" color="gray">
-                          retired
-                        </Badge>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Switch
-                        checked={reason.active}
-                        onChange={() => toggle.mutate(reason)}
-                        disabled={toggle.isPending}
-                        aria-label={`Offer “${reason.name}”`}
-                      />
-                    </Table.Td>
-                    <Table.Td>
-                      <RowActions name={reason.name} editLabel="Rename" onEdit={() => setRenaming(reason)} onDelete={() => { remove.reset(); setDeleting(reason); }} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Paper>
+      <ListTable
+        query={reasons}
+        empty="No break reason yet: agents take breaks without one."
+        label="Break reasons"
+        columns={["Name", "Offered to agents", ACTIONS_COLUMN]}
+        renderRow={(reason) => (
+          <Table.Tr key={reason.id} data-testid={`reason-${reason.name}`}>
+            <NameCell name={reason.name} tag={!reason.active && "retired"} />
+            <Table.Td>
+              <Switch
+                checked={reason.active}
+                onChange={() => toggle.mutate(reason)}
+                disabled={toggle.isPending}
+                aria-label={`Offer “${reason.name}”`}
+              />
+            </Table.Td>
+            <Table.Td>
+              <RowActions name={reason.name} editLabel="Rename" onEdit={() => setRenaming(reason)} onDelete={() => { remove.reset(); setDeleting(reason); }} />
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
       {renaming && <RenameModal reason={renaming} onClose={() => setRenaming(null)} />}
       <ConfirmModal
         opened={deleting !== null}
@@ -160,30 +142,20 @@ function RenameModal({ reason, onClose }: { reason: BreakReason; onClose: () => 
   const blank = name.trim() === "" ? "Give the reason a name." : null;
   const problems = formProblems(blank ? { name: blank } : null, save.error);
   return (
-    <Modal opened onClose={onClose} title={`Rename “${reason.name}”`} centered>
-      <form
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (!blank) save.mutate();
-        }}
-      >
-        <Stack>
-          {save.error ? <FormAlert problems={problems} /> : null}
-          <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} maxLength={100} data-autofocus />
-          <Text size="xs" c="dimmed">
-            Agents already on this break keep the name they started it with.
-          </Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormModal
+      title={`Rename “${reason.name}”`}
+      onClose={onClose}
+      onSubmit={() => {
+        if (!blank) save.mutate();
+      }}
+      // A blank name is flagged under the field as it happens; the summary is for the API's refusals.
+      problems={save.error ? problems : null}
+      submitting={save.isPending}
+    >
+      <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} maxLength={100} data-autofocus />
+      <Text size="xs" c="dimmed">
+        Agents already on this break keep the name they started it with.
+      </Text>
+    </FormModal>
   );
 }

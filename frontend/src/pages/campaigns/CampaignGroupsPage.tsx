@@ -1,11 +1,11 @@
 // Campaign groups: named sets of campaigns for reporting and filtering.
-import { Button, Group, List, Modal, Paper, Stack, Table, Text, Textarea, TextInput } from "@mantine/core";
+import { Button, List, Table, Text, Textarea, TextInput } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmDeleteModal, FormAlert, PageHeader, QueryState, RowActions } from "../../components/ui";
+import { ACTIONS_COLUMN, ConfirmDeleteModal, FormModal, ListTable, PageHeader, RowActions } from "../../components/ui";
 import { formatDate } from "../../lib/format";
 import { formProblems } from "../../lib/forms";
 import { errorExtra, must } from "../../lib/http";
@@ -37,34 +37,22 @@ export function CampaignGroupsPage() {
         actions={<Button onClick={() => setEditing("new")}>New campaign group</Button>}
       />
       <CampaignTabs />
-      <QueryState query={groups} label="campaign groups" isEmpty={(list) => list.length === 0} empty="No campaign group yet.">
-        {(list) => (
-          <Paper withBorder radius="md">
-            <Table aria-label="Campaign groups" verticalSpacing="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Description</Table.Th>
-                  <Table.Th>Created</Table.Th>
-                  <Table.Th aria-label="Actions" />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.map((group) => (
-                  <Table.Tr key={group.id}>
-                    <Table.Td fw={500}>{group.name}</Table.Td>
-                    <Table.Td>{group.description || "—"}</Table.Td>
-                    <Table.Td>{formatDate(group.created_at)}</Table.Td>
-                    <Table.Td>
-                      <RowActions name={group.name} onEdit={() => setEditing(group)} onDelete={() => { remove.reset(); setDeleting(group); }} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Paper>
+      <ListTable
+        query={groups}
+        empty="No campaign group yet."
+        label="Campaign groups"
+        columns={["Name", "Description", "Created", ACTIONS_COLUMN]}
+        renderRow={(group) => (
+          <Table.Tr key={group.id}>
+            <Table.Td fw={500}>{group.name}</Table.Td>
+            <Table.Td>{group.description || "—"}</Table.Td>
+            <Table.Td>{formatDate(group.created_at)}</Table.Td>
+            <Table.Td>
+              <RowActions name={group.name} onEdit={() => setEditing(group)} onDelete={() => { remove.reset(); setDeleting(group); }} />
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
       {editing && <GroupModal group={editing === "new" ? null : editing} onClose={() => setEditing(null)} />}
       <ConfirmDeleteModal
         opened={deleting !== null}
@@ -106,30 +94,12 @@ function GroupModal({ group, onClose }: { group: CampaignGroup | null; onClose: 
   });
   const problems = formProblems(null, save.error);
   return (
-    <Modal opened onClose={onClose} title={group ? `Edit “${group.name}”` : "New campaign group"} centered>
-      <form noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          save.mutate();
-        }}
-      >
-        <Stack>
-          <FormAlert problems={problems} />
-          <TextInput label="Name" required value={name} onChange={(event) => setName(event.currentTarget.value)} error={problems?.fields.name} data-autofocus />
-          <Textarea label="Description" value={description} onChange={(event) => setDescription(event.currentTarget.value)} error={problems?.fields.description} />
-          <Text size="xs" c="dimmed">
-            Assign campaigns to the group in each campaign's form.
-          </Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormModal title={group ? `Edit “${group.name}”` : "New campaign group"} onClose={onClose} onSubmit={() => save.mutate()} problems={problems} submitting={save.isPending}>
+      <TextInput label="Name" required value={name} onChange={(event) => setName(event.currentTarget.value)} error={problems?.fields.name} data-autofocus />
+      <Textarea label="Description" value={description} onChange={(event) => setDescription(event.currentTarget.value)} error={problems?.fields.description} />
+      <Text size="xs" c="dimmed">
+        Assign campaigns to the group in each campaign's form.
+      </Text>
+    </FormModal>
   );
 }

@@ -26,7 +26,7 @@ import { Link, Route, Routes, useLocation, useNavigate, useParams } from "react-
 
 import { api } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmDeleteModal, FormAlert, Pager, PageHeader, QueryState, SearchInput } from "../../components/ui";
+import { ConfirmDeleteModal, FormAlert, LinkCell, PagedTable, PageHeader, QueryState, SearchInput } from "../../components/ui";
 import { formatDate, formatDateTime, formatSeconds } from "../../lib/format";
 import { formProblems, unshownProblems, useFormValues } from "../../lib/forms";
 import { definedParams, must } from "../../lib/http";
@@ -152,55 +152,33 @@ function CampaignList() {
           w={200}
         />
       </Group>
-      <QueryState
+      <PagedTable
         query={campaigns}
-        label="campaigns"
-        isEmpty={(page) => page.total === 0}
         empty={search || groupId || enabled ? "No campaign matches these filters." : "No campaign yet. Create the first one."}
-      >
-        {(page) => (
-          <>
-            <Paper withBorder radius="md">
-              <Table aria-label="Campaigns" verticalSpacing="sm" highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Title</Table.Th>
-                    <Table.Th>Group</Table.Th>
-                    <Table.Th>Service level</Table.Th>
-                    <Table.Th>Routing</Table.Th>
-                    <Table.Th>State</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((campaign) => (
-                    <Table.Tr key={campaign.id}>
-                      <Table.Td>
-                        <Anchor component={Link} to={campaign.id} fw={500}>
-                          {campaign.title}
-                        </Anchor>
-                        {campaign.description && (
-                          <Text size="xs" c="dimmed" lineClamp={1}>
-                            {campaign.description}
-                          </Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td>{groupName(campaign.group_id)}</Table.Td>
-                      <Table.Td>{formatSeconds(campaign.service_level_seconds)}</Table.Td>
-                      <Table.Td>{STRATEGIES.find((s) => s.value === campaign.strategy)?.label}</Table.Td>
-                      <Table.Td>
-                        <Badge color={campaign.enabled ? "green" : "gray"} variant="light">
-                          {campaign.enabled ? "Enabled" : "Disabled"}
-                        </Badge>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Paper>
-            <Pager total={page.total} offset={page.offset} limit={page.limit} onOffset={setOffset} />
-          </>
+        onOffset={setOffset}
+        label="Campaigns"
+        columns={["Title", "Group", "Service level", "Routing", "State"]}
+        highlightOnHover
+        renderRow={(campaign) => (
+          <Table.Tr key={campaign.id}>
+            <LinkCell to={campaign.id} name={campaign.title}>
+              {campaign.description && (
+                <Text size="xs" c="dimmed" lineClamp={1}>
+                  {campaign.description}
+                </Text>
+              )}
+            </LinkCell>
+            <Table.Td>{groupName(campaign.group_id)}</Table.Td>
+            <Table.Td>{formatSeconds(campaign.service_level_seconds)}</Table.Td>
+            <Table.Td>{STRATEGIES.find((s) => s.value === campaign.strategy)?.label}</Table.Td>
+            <Table.Td>
+              <Badge color={campaign.enabled ? "green" : "gray"} variant="light">
+                {campaign.enabled ? "Enabled" : "Disabled"}
+              </Badge>
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
     </>
   );
 }

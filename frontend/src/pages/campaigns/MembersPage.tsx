@@ -1,11 +1,11 @@
 // Campaign members: add or remove several agents to or from several campaigns at once.
-import { Alert, Button, Group, MultiSelect, Paper, Stack, Table, Text } from "@mantine/core";
+import { Alert, Button, Group, MultiSelect, Paper, Stack, Table } from "@mantine/core";
 import { useMutation, useQueries, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api } from "../../api";
 import { notify } from "../../components/notify";
-import { EmptyState, PageHeader, QueryState } from "../../components/ui";
+import { DataTable, EmptyState, PageHeader, QueryState } from "../../components/ui";
 import { describeError } from "../../errors";
 import { must } from "../../lib/http";
 import { options, useCampaignOptions, useUsers } from "../../lib/queries";
@@ -94,39 +94,23 @@ export function MembersPage() {
             {campaignIds.length === 0 ? (
               <EmptyState>Choose one or more campaigns to see their members.</EmptyState>
             ) : (
-              <Paper withBorder radius="md">
-                <Table aria-label="Memberships" verticalSpacing="xs">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Agent</Table.Th>
-                      {campaignIds.map((id) => (
-                        <Table.Th key={id}>{campaignTitle(id)}</Table.Th>
-                      ))}
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {rowIds.length === 0 && (
-                      <Table.Tr>
-                        <Table.Td colSpan={campaignIds.length + 1}>
-                          <Text c="dimmed" size="sm">
-                            These campaigns have no members yet.
-                          </Text>
-                        </Table.Td>
-                      </Table.Tr>
-                    )}
-                    {rowIds.map((userId) => (
-                      <Table.Tr key={userId}>
-                        <Table.Td>{userName(userId)}</Table.Td>
-                        {campaignIds.map((campaignId, index) => (
-                          <Table.Td key={campaignId} aria-label={isMember(index, userId) ? "member" : "not a member"}>
-                            {isMember(index, userId) ? "✓ member" : "—"}
-                          </Table.Td>
-                        ))}
-                      </Table.Tr>
+              <DataTable
+                label="Memberships"
+                columns={["Agent", ...campaignIds.map(campaignTitle)]}
+                rows={rowIds}
+                emptyRow="These campaigns have no members yet."
+                spacing="xs"
+                renderRow={(userId) => (
+                  <Table.Tr key={userId}>
+                    <Table.Td>{userName(userId)}</Table.Td>
+                    {campaignIds.map((campaignId, index) => (
+                      <Table.Td key={campaignId} aria-label={isMember(index, userId) ? "member" : "not a member"}>
+                        {isMember(index, userId) ? "✓ member" : "—"}
+                      </Table.Td>
                     ))}
-                  </Table.Tbody>
-                </Table>
-              </Paper>
+                  </Table.Tr>
+                )}
+              />
             )}
           </Stack>
         )}

@@ -1,12 +1,12 @@
 // Email groups: contact-centre addresses informed by automated emails (lost interactions, failed deliveries).
-import { ActionIcon, Anchor, Badge, Button, Group, Modal, MultiSelect, Paper, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Badge, Button, Group, MultiSelect, Paper, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
-import { Link, Route, Routes, useNavigate, useParams } from "react-router-dom";
+import { Route, Routes, useNavigate, useParams } from "react-router-dom";
 
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmDeleteModal, EmptyState, FormAlert, Pager, PageHeader, QueryState, SearchInput } from "../../components/ui";
+import { ConfirmDeleteModal, EmptyState, FormModal, LinkCell, PagedTable, PageHeader, QueryState, SearchInput } from "../../components/ui";
 import { describeError } from "../../errors";
 import { formatDate } from "../../lib/format";
 import { formProblems } from "../../lib/forms";
@@ -57,37 +57,21 @@ function EmailGroupList() {
       <Group mb="md">
         <SearchInput value={search} onChange={onSearch} label="Search email groups" />
       </Group>
-      <QueryState query={groups} label="email groups" isEmpty={(page) => page.total === 0} empty={search ? "No email group matches." : "No email group yet."}>
-        {(page) => (
-          <>
-            <Paper withBorder radius="md">
-              <Table aria-label="Email groups" verticalSpacing="sm" highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th>Description</Table.Th>
-                    <Table.Th>Created</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((group) => (
-                    <Table.Tr key={group.id}>
-                      <Table.Td>
-                        <Anchor component={Link} to={group.id} fw={500}>
-                          {group.name}
-                        </Anchor>
-                      </Table.Td>
-                      <Table.Td>{group.description || "—"}</Table.Td>
-                      <Table.Td>{formatDate(group.created_at)}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Paper>
-            <Pager total={page.total} offset={page.offset} limit={page.limit} onOffset={setOffset} />
-          </>
+      <PagedTable
+        query={groups}
+        empty={search ? "No email group matches." : "No email group yet."}
+        onOffset={setOffset}
+        label="Email groups"
+        columns={["Name", "Description", "Created"]}
+        highlightOnHover
+        renderRow={(group) => (
+          <Table.Tr key={group.id}>
+            <LinkCell to={group.id} name={group.name} />
+            <Table.Td>{group.description || "—"}</Table.Td>
+            <Table.Td>{formatDate(group.created_at)}</Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
       {creating && <GroupModal onClose={() => setCreating(false)} />}
     </>
   );
@@ -112,28 +96,17 @@ function GroupModal({ group, onClose }: { group?: EmailGroup; onClose: () => voi
   });
   const problems = formProblems(null, save.error);
   return (
-    <Modal opened onClose={onClose} title={group ? `Edit “${group.name}”` : "New email group"} centered>
-      <form noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          save.mutate();
-        }}
-      >
-        <Stack>
-          <FormAlert problems={problems} />
-          <TextInput label="Name" description="Unique designation of the group." required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} data-autofocus />
-          <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={problems?.fields.description} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              {group ? "Save" : "Create"}
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormModal
+      title={group ? `Edit “${group.name}”` : "New email group"}
+      onClose={onClose}
+      onSubmit={() => save.mutate()}
+      problems={problems}
+      submitting={save.isPending}
+      submitLabel={group ? "Save" : "Create"}
+    >
+      <TextInput label="Name" description="Unique designation of the group." required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} data-autofocus />
+      <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={problems?.fields.description} />
+    </FormModal>
   );
 }
 

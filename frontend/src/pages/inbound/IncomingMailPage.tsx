@@ -1,11 +1,11 @@
 // Incoming mail: each fetched mailbox's health, and the quarantine of messages that could not be taken in.
-import { Badge, Button, Group, Paper, ScrollArea, Stack, Table, Text, Title, Tooltip } from "@mantine/core";
+import { Badge, Button, Group, Stack, Table, Text, Title, Tooltip } from "@mantine/core";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ErrorAlert, PageHeader, Pager, QueryState } from "../../components/ui";
+import { ACTIONS_COLUMN, ErrorAlert, ListTable, PagedTable, PageHeader } from "../../components/ui";
 import { formatDateTime } from "../../lib/format";
 import { must } from "../../lib/http";
 import { useEmailServers } from "../servers/ServersPage";
@@ -63,31 +63,14 @@ function Mailboxes({ serverName }: { serverName: (id: string) => string }) {
     refetchInterval: MAILBOX_REFETCH_MS,
   });
   return (
-    <QueryState query={mailboxes} label="mailboxes" isEmpty={(list) => list.length === 0} empty="No mailbox is fetched yet: give an email server an incoming protocol.">
-      {(list) => (
-        <Paper withBorder radius="md">
-          <ScrollArea type="auto">
-            <Table aria-label="Mailboxes" verticalSpacing="sm" miw={820}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Server</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Last success</Table.Th>
-                  <Table.Th>Last error</Table.Th>
-                  <Table.Th ta="right">Messages fetched</Table.Th>
-                  <Table.Th>New mail</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.map((mailbox) => (
-                  <MailboxRow key={`${mailbox.email_server_id}/${mailbox.folder}`} mailbox={mailbox} name={serverName(mailbox.email_server_id)} />
-                ))}
-              </Table.Tbody>
-            </Table>
-          </ScrollArea>
-        </Paper>
-      )}
-    </QueryState>
+    <ListTable
+      query={mailboxes}
+      empty="No mailbox is fetched yet: give an email server an incoming protocol."
+      label="Mailboxes"
+      columns={["Server", "Status", "Last success", "Last error", { label: "Messages fetched", numeric: true }, "New mail"]}
+      minWidth={820}
+      renderRow={(mailbox) => <MailboxRow key={`${mailbox.email_server_id}/${mailbox.folder}`} mailbox={mailbox} name={serverName(mailbox.email_server_id)} />}
+    />
   );
 }
 
@@ -165,68 +148,51 @@ function Quarantine({ serverName }: { serverName: (id: string) => string }) {
   return (
     <Stack gap="sm">
       {reprocess.error ? <ErrorAlert error={reprocess.error} title="Could not reprocess the message" /> : null}
-      <QueryState query={quarantine} label="quarantined messages" isEmpty={(page) => page.total === 0} empty="No message in quarantine.">
-        {(page) => (
-          <>
-            <Paper withBorder radius="md">
-              <ScrollArea type="auto">
-                <Table aria-label="Quarantined messages" verticalSpacing="sm" miw={900}>
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Received</Table.Th>
-                      <Table.Th>Server</Table.Th>
-                      <Table.Th>Message</Table.Th>
-                      <Table.Th>Error</Table.Th>
-                      <Table.Th ta="right">Attempts</Table.Th>
-                      <Table.Th aria-label="Actions" />
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {page.items.map((mail) => (
-                      <Table.Tr key={mail.id}>
-                        <Table.Td>{formatDateTime(mail.received_at)}</Table.Td>
-                        <Table.Td>{serverName(mail.email_server_id)}</Table.Td>
-                        <Table.Td maw={260}>
-                          <Text size="sm" truncate title={mail.message_id_header ?? undefined}>
-                            {mail.message_id_header ?? "(no Message-ID)"}
-                          </Text>
-                          <Text size="xs" c="dimmed">
-                            {formatSize(mail.size_bytes)}
-                            {mail.uid !== null ? ` · UID ${mail.uid}` : mail.uidl ? ` · ${mail.uidl}` : ""}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td maw={360}>
-                          <Tooltip label={mail.error} multiline w={420} disabled={mail.error.length < 80}>
-                            <Text size="sm" c="red.8" lineClamp={2}>
-                              {mail.error || "—"}
-                            </Text>
-                          </Tooltip>
-                        </Table.Td>
-                        <Table.Td ta="right">{mail.attempts}</Table.Td>
-                        <Table.Td>
-                          <Group justify="flex-end">
-                            <Button
-                              size="xs"
-                              variant="light"
-                              loading={reprocess.isPending && reprocess.variables?.id === mail.id}
-                              disabled={reprocess.isPending}
-                              onClick={() => reprocess.mutate(mail)}
-                              aria-label={`Reprocess the message received ${formatDateTime(mail.received_at)}`}
-                            >
-                              Reprocess
-                            </Button>
-                          </Group>
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </ScrollArea>
-            </Paper>
-            <Pager total={page.total} offset={page.offset} limit={page.limit} onOffset={setOffset} />
-          </>
+      <PagedTable
+        query={quarantine}
+        empty="No message in quarantine."
+        onOffset={setOffset}
+        label="Quarantined messages"
+        columns={["Received", "Server", "Message", "Error", { label: "Attempts", numeric: true }, ACTIONS_COLUMN]}
+        minWidth={900}
+        renderRow={(mail) => (
+          <Table.Tr key={mail.id}>
+            <Table.Td>{formatDateTime(mail.received_at)}</Table.Td>
+            <Table.Td>{serverName(mail.email_server_id)}</Table.Td>
+            <Table.Td maw={260}>
+              <Text size="sm" truncate title={mail.message_id_header ?? undefined}>
+                {mail.message_id_header ?? "(no Message-ID)"}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {formatSize(mail.size_bytes)}
+                {mail.uid !== null ? ` · UID ${mail.uid}` : mail.uidl ? ` · ${mail.uidl}` : ""}
+              </Text>
+            </Table.Td>
+            <Table.Td maw={360}>
+              <Tooltip label={mail.error} multiline w={420} disabled={mail.error.length < 80}>
+                <Text size="sm" c="red.8" lineClamp={2}>
+                  {mail.error || "—"}
+                </Text>
+              </Tooltip>
+            </Table.Td>
+            <Table.Td ta="right">{mail.attempts}</Table.Td>
+            <Table.Td>
+              <Group justify="flex-end">
+                <Button
+                  size="xs"
+                  variant="light"
+                  loading={reprocess.isPending && reprocess.variables?.id === mail.id}
+                  disabled={reprocess.isPending}
+                  onClick={() => reprocess.mutate(mail)}
+                  aria-label={`Reprocess the message received ${formatDateTime(mail.received_at)}`}
+                >
+                  Reprocess
+                </Button>
+              </Group>
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
     </Stack>
   );
 }

@@ -1,12 +1,12 @@
 // Users, teams and companies: who works in the contact centre, in which teams, for which company.
-import { Badge, Button, Group, Modal, MultiSelect, PasswordInput, Paper, Select, Stack, Switch, Table, Tabs, Text, Textarea, TextInput, Title } from "@mantine/core";
+import { Badge, Button, Group, MultiSelect, PasswordInput, Paper, Select, Stack, Switch, Table, Tabs, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 
 import { api, type Me, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmDeleteModal, FormAlert, Pager, PageHeader, QueryState, RowActions, SearchInput } from "../../components/ui";
+import { ACTIONS_COLUMN, ConfirmDeleteModal, FormAlert, FormModal, ListTable, NameCell, PagedTable, PageHeader, QueryState, RowActions, SearchInput } from "../../components/ui";
 import { formatDate, formatDateTime } from "../../lib/format";
 import { formProblems } from "../../lib/forms";
 import { definedParams, must } from "../../lib/http";
@@ -91,54 +91,33 @@ function UsersTab({ me }: { me: Me }) {
         </Group>
         <Button onClick={() => setEditing("new")}>New user</Button>
       </Group>
-      <QueryState query={users} label="users" isEmpty={(page) => page.total === 0} empty="No user matches.">
-        {(page) => (
-          <>
-            <Paper withBorder radius="md">
-              <Table aria-label="Users" verticalSpacing="sm" highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th>Email</Table.Th>
-                    <Table.Th>Role</Table.Th>
-                    <Table.Th>Last sign-in</Table.Th>
-                    <Table.Th aria-label="Actions" />
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((user) => (
-                    <Table.Tr key={user.id}>
-                      <Table.Td fw={500}>
-                        {user.name}
-                        {!user.is_active && (
-                          <Badge ml="xs" color="gray" size="xs">
-                            inactive
-                          </Badge>
-                        )}
-                      </Table.Td>
-                      <Table.Td>{user.email}</Table.Td>
-                      <Table.Td>
-                        <Badge color={ROLE_COLOR[user.role]} variant="light">
-                          {user.role}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>{formatDateTime(user.last_login_at)}</Table.Td>
-                      <Table.Td>
-                        <RowActions
-                          name={user.name}
-                          onEdit={() => setEditing(user)}
-                          onDelete={user.id !== me.id ? () => { remove.reset(); setDeleting(user); } : undefined}
-                        />
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Paper>
-            <Pager total={page.total} offset={page.offset} limit={page.limit} onOffset={setOffset} />
-          </>
+      <PagedTable
+        query={users}
+        empty="No user matches."
+        onOffset={setOffset}
+        label="Users"
+        columns={["Name", "Email", "Role", "Last sign-in", ACTIONS_COLUMN]}
+        highlightOnHover
+        renderRow={(user) => (
+          <Table.Tr key={user.id}>
+            <NameCell name={user.name} tag={!user.is_active && "inactive"} />
+            <Table.Td>{user.email}</Table.Td>
+            <Table.Td>
+              <Badge color={ROLE_COLOR[user.role]} variant="light">
+                {user.role}
+              </Badge>
+            </Table.Td>
+            <Table.Td>{formatDateTime(user.last_login_at)}</Table.Td>
+            <Table.Td>
+              <RowActions
+                name={user.name}
+                onEdit={() => setEditing(user)}
+                onDelete={user.id !== me.id ? () => { remove.reset(); setDeleting(user); } : undefined}
+              />
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
       {editing && <UserModal user={editing === "new" ? null : editing} onClose={() => setEditing(null)} />}
       <ConfirmDeleteModal
         opened={deleting !== null}
@@ -177,41 +156,32 @@ function UserModal({ user, onClose }: { user: User | null; onClose: () => void }
   const passwordProblem = (user ? password !== "" : true) && password.length < 10 ? "Use at least 10 characters." : null;
   const problems = formProblems(checked && passwordProblem ? { password: passwordProblem } : null, save.error);
   return (
-    <Modal opened onClose={onClose} title={user ? `Edit “${user.name}”` : "New user"} centered>
-      <form noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          setChecked(true);
-          if (!passwordProblem) save.mutate();
-        }}
-      >
-        <Stack>
-          <FormAlert problems={problems} />
-          <TextInput label="Email" type="email" required disabled={Boolean(user)} value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={problems?.fields.email} data-autofocus />
-          <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} />
-          <Select label="Role" data={ROLES} value={role} onChange={(v) => v && setRole(v as Role)} allowDeselect={false} error={problems?.fields.role} />
-          <PasswordInput
-            label={user ? "New password" : "Password"}
-            description={user ? "Leave blank to keep the current password." : "At least 10 characters."}
-            required={!user}
-            value={password}
-            onChange={(e) => setPassword(e.currentTarget.value)}
-            error={problems?.fields.password}
-            aria-invalid={Boolean(problems?.fields.password)}
-            autoComplete="new-password"
-          />
-          {user && <Switch label="Active (can sign in)" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              {user ? "Save" : "Create user"}
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormModal
+      title={user ? `Edit “${user.name}”` : "New user"}
+      onClose={onClose}
+      onSubmit={() => {
+        setChecked(true);
+        if (!passwordProblem) save.mutate();
+      }}
+      problems={problems}
+      submitting={save.isPending}
+      submitLabel={user ? "Save" : "Create user"}
+    >
+      <TextInput label="Email" type="email" required disabled={Boolean(user)} value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={problems?.fields.email} data-autofocus />
+      <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} />
+      <Select label="Role" data={ROLES} value={role} onChange={(v) => v && setRole(v as Role)} allowDeselect={false} error={problems?.fields.role} />
+      <PasswordInput
+        label={user ? "New password" : "Password"}
+        description={user ? "Leave blank to keep the current password." : "At least 10 characters."}
+        required={!user}
+        value={password}
+        onChange={(e) => setPassword(e.currentTarget.value)}
+        error={problems?.fields.password}
+        aria-invalid={Boolean(problems?.fields.password)}
+        autoComplete="new-password"
+      />
+      {user && <Switch label="Active (can sign in)" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} />}
+    </FormModal>
   );
 }
 
@@ -235,41 +205,29 @@ function TeamsTab() {
       <Group justify="flex-end">
         <Button onClick={() => setEditing("new")}>New team</Button>
       </Group>
-      <QueryState query={teams} label="teams" isEmpty={(list) => list.length === 0} empty="No team yet.">
-        {(list) => (
-          <Paper withBorder radius="md">
-            <Table aria-label="Teams" verticalSpacing="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Members</Table.Th>
-                  <Table.Th>Created</Table.Th>
-                  <Table.Th aria-label="Actions" />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.map((team) => (
-                  <Table.Tr key={team.id}>
-                    <Table.Td>
-                      <Text fw={500} size="sm">
-                        {team.name}
-                      </Text>
-                      <Text size="xs" c="dimmed">
-                        {team.description}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>{team.member_ids.length ? team.member_ids.map(userName).join(", ") : "—"}</Table.Td>
-                    <Table.Td>{formatDate(team.created_at)}</Table.Td>
-                    <Table.Td>
-                      <RowActions name={team.name} onEdit={() => setEditing(team)} onDelete={() => { remove.reset(); setDeleting(team); }} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Paper>
+      <ListTable
+        query={teams}
+        empty="No team yet."
+        label="Teams"
+        columns={["Name", "Members", "Created", ACTIONS_COLUMN]}
+        renderRow={(team) => (
+          <Table.Tr key={team.id}>
+            <Table.Td>
+              <Text fw={500} size="sm">
+                {team.name}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {team.description}
+              </Text>
+            </Table.Td>
+            <Table.Td>{team.member_ids.length ? team.member_ids.map(userName).join(", ") : "—"}</Table.Td>
+            <Table.Td>{formatDate(team.created_at)}</Table.Td>
+            <Table.Td>
+              <RowActions name={team.name} onEdit={() => setEditing(team)} onDelete={() => { remove.reset(); setDeleting(team); }} />
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
       {editing && <TeamModal team={editing === "new" ? null : editing} users={users.data?.items ?? []} onClose={() => setEditing(null)} />}
       <ConfirmDeleteModal
         opened={deleting !== null}
@@ -302,29 +260,11 @@ function TeamModal({ team, users, onClose }: { team: Team | null; users: User[];
   });
   const problems = formProblems(null, save.error);
   return (
-    <Modal opened onClose={onClose} title={team ? `Edit “${team.name}”` : "New team"} centered>
-      <form noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          save.mutate();
-        }}
-      >
-        <Stack>
-          <FormAlert problems={problems} />
-          <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} data-autofocus />
-          <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={problems?.fields.description} />
-          <MultiSelect label="Members" data={options(users, (u) => `${u.name} (${u.role})`)} value={memberIds} onChange={setMemberIds} searchable error={problems?.fields.member_ids} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormModal title={team ? `Edit “${team.name}”` : "New team"} onClose={onClose} onSubmit={() => save.mutate()} problems={problems} submitting={save.isPending}>
+      <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={problems?.fields.name} data-autofocus />
+      <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={problems?.fields.description} />
+      <MultiSelect label="Members" data={options(users, (u) => `${u.name} (${u.role})`)} value={memberIds} onChange={setMemberIds} searchable error={problems?.fields.member_ids} />
+    </FormModal>
   );
 }
 
@@ -399,28 +339,17 @@ function CompaniesTab() {
   );
   return (
     <Stack>
-      <QueryState query={companies} label="companies">
-        {(list) => (
-          <Paper withBorder radius="md">
-            <Table aria-label="Companies">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Created</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.map((company) => (
-                  <Table.Tr key={company.id}>
-                    <Table.Td>{company.name}</Table.Td>
-                    <Table.Td>{formatDate(company.created_at)}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Paper>
+      <ListTable
+        query={companies}
+        label="Companies"
+        columns={["Name", "Created"]}
+        renderRow={(company) => (
+          <Table.Tr key={company.id}>
+            <Table.Td>{company.name}</Table.Td>
+            <Table.Td>{formatDate(company.created_at)}</Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
       <Paper withBorder p="lg" radius="md" maw={620}>
         <Title order={4} mb="sm">
           New company

@@ -24,7 +24,7 @@ import { Link, Route, Routes, useNavigate, useParams } from "react-router-dom";
 
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
-import { ConfirmDeleteModal, EmptyState, FormAlert, PageHeader, QueryState } from "../../components/ui";
+import { ACTIONS_COLUMN, ConfirmDeleteModal, EmptyState, FormAlert, ListTable, PageHeader, QueryState } from "../../components/ui";
 import { errorExtra, must } from "../../lib/http";
 import { formatDateTime } from "../../lib/format";
 import { formProblems, unshownProblems, useFormValues } from "../../lib/forms";
@@ -109,79 +109,61 @@ function ServerList() {
           </Button>
         }
       />
-      <QueryState
+      <ListTable
         query={servers}
-        label="email servers"
-        isEmpty={(list) => list.length === 0}
         empty="No email server yet. Add one to send and receive your campaigns' mail."
-      >
-        {(list) => (
-          <Paper withBorder radius="md">
-            <Table aria-label="Email servers" verticalSpacing="sm" highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Sending</Table.Th>
-                  <Table.Th>Receiving</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Last tested</Table.Th>
-                  <Table.Th aria-label="Actions" />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.map((server) => (
-                  <Table.Tr key={server.id} data-testid={`server-${server.name}`}>
-                    <Table.Td>
-                      <Group gap="xs">
-                        <Anchor component={Link} to={server.id} fw={500}>
-                          {server.name}
-                        </Anchor>
-                        {server.is_default && (
-                          <Badge size="xs" variant="outline">
-                            default
-                          </Badge>
-                        )}
-                      </Group>
-                      <Text size="xs" c="dimmed">
-                        {server.sender_email}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      {server.server_type === "sendgrid" ? "SendGrid" : `SMTP ${server.smtp_host}:${server.smtp_port}`}
-                    </Table.Td>
-                    <Table.Td>
-                      {server.incoming_protocol === "none"
-                        ? "—"
-                        : `${server.incoming_protocol.toUpperCase()} ${server.incoming_host}:${server.incoming_port}`}
-                    </Table.Td>
-                    <Table.Td>
-                      <ServerStatusBadge status={server.status} />
-                    </Table.Td>
-                    <Table.Td>{formatDateTime(server.last_tested_at)}</Table.Td>
-                    <Table.Td>
-                      <Group gap="xs" justify="flex-end" wrap="nowrap">
-                        <Button
-                          size="xs"
-                          variant="light"
-                          onClick={() => test.mutate(server)}
-                          loading={test.isPending && test.variables?.id === server.id}
-                          aria-label={`Test connection of ${server.name}`}
-                        >
-                          Test
-                        </Button>
-                        <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setDeleting(server); }} aria-label={`Delete ${server.name}`}>
-                          Delete
-                        </Button>
-                      </Group>
-                      {results[server.id] && <LegResults result={results[server.id]} compact />}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Paper>
+        label="Email servers"
+        columns={["Name", "Sending", "Receiving", "Status", "Last tested", ACTIONS_COLUMN]}
+        highlightOnHover
+        renderRow={(server) => (
+          <Table.Tr key={server.id} data-testid={`server-${server.name}`}>
+            <Table.Td>
+              <Group gap="xs">
+                <Anchor component={Link} to={server.id} fw={500}>
+                  {server.name}
+                </Anchor>
+                {server.is_default && (
+                  <Badge size="xs" variant="outline">
+                    default
+                  </Badge>
+                )}
+              </Group>
+              <Text size="xs" c="dimmed">
+                {server.sender_email}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              {server.server_type === "sendgrid" ? "SendGrid" : `SMTP ${server.smtp_host}:${server.smtp_port}`}
+            </Table.Td>
+            <Table.Td>
+              {server.incoming_protocol === "none"
+                ? "—"
+                : `${server.incoming_protocol.toUpperCase()} ${server.incoming_host}:${server.incoming_port}`}
+            </Table.Td>
+            <Table.Td>
+              <ServerStatusBadge status={server.status} />
+            </Table.Td>
+            <Table.Td>{formatDateTime(server.last_tested_at)}</Table.Td>
+            <Table.Td>
+              <Group gap="xs" justify="flex-end" wrap="nowrap">
+                <Button
+                  size="xs"
+                  variant="light"
+                  onClick={() => test.mutate(server)}
+                  loading={test.isPending && test.variables?.id === server.id}
+                  aria-label={`Test connection of ${server.name}`}
+                >
+                  Test
+                </Button>
+                <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setDeleting(server); }} aria-label={`Delete ${server.name}`}>
+                  Delete
+                </Button>
+              </Group>
+              {results[server.id] && <LegResults result={results[server.id]} compact />}
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
       <ConfirmDeleteModal
         opened={deleting !== null}
         onClose={() => setDeleting(null)}

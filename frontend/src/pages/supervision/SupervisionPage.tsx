@@ -1,11 +1,11 @@
 // Email supervision: each campaign's queue and service level, each agent's status, and the customers waiting.
 // Live: the event stream invalidates these queries (events.ts), and a slow refetch covers anything missed.
-import { Badge, Button, Group, Paper, ScrollArea, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Badge, Button, Group, Paper, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 
 import { api, type Schemas } from "../../api";
-import { PageHeader, Pager, QueryState, SearchInput } from "../../components/ui";
+import { DataTable, NameCell, PagedTable, PageHeader, QueryState, SearchInput } from "../../components/ui";
 import { formatSeconds } from "../../lib/format";
 import { definedParams, must } from "../../lib/http";
 import {
@@ -121,29 +121,24 @@ function CampaignsTable({ board, receivedAt, now }: { board: Schemas["CampaignsB
         <Stat label="Closed today" value={closed} testId="total-closed-today" />
         <Stat label="Service level target" value={`${target} %`} hint="answered within each campaign's period" />
       </SimpleGrid>
-      <Paper withBorder radius="md">
-        <ScrollArea type="auto">
-          <Table aria-label="Campaigns" verticalSpacing="sm" miw={900}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Campaign</Table.Th>
-                <Table.Th ta="right">Queued</Table.Th>
-                <Table.Th ta="right">Backlog</Table.Th>
-                <Table.Th>Longest wait</Table.Th>
-                <Table.Th ta="right">In progress</Table.Th>
-                <Table.Th ta="right">Closed today</Table.Th>
-                <Table.Th>Service level today</Table.Th>
-                <Table.Th ta="right">Agents logged in</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {board.campaigns.map((campaign) => (
-                <CampaignTableRow key={campaign.campaign_id} campaign={campaign} target={target} asOf={board.as_of} receivedAt={receivedAt} now={now} />
-              ))}
-            </Table.Tbody>
-          </Table>
-        </ScrollArea>
-      </Paper>
+      <DataTable
+        label="Campaigns"
+        columns={[
+          "Campaign",
+          { label: "Queued", numeric: true },
+          { label: "Backlog", numeric: true },
+          "Longest wait",
+          { label: "In progress", numeric: true },
+          { label: "Closed today", numeric: true },
+          "Service level today",
+          { label: "Agents logged in", numeric: true },
+        ]}
+        rows={board.campaigns}
+        minWidth={900}
+        renderRow={(campaign) => (
+          <CampaignTableRow key={campaign.campaign_id} campaign={campaign} target={target} asOf={board.as_of} receivedAt={receivedAt} now={now} />
+        )}
+      />
     </Stack>
   );
 }
@@ -172,14 +167,7 @@ function CampaignTableRow({ campaign, target, asOf, receivedAt, now }: { campaig
   const slTone = serviceLevelTone(campaign.service_level_percent, target);
   return (
     <Table.Tr data-testid={`campaign-${campaign.title}`}>
-      <Table.Td fw={500}>
-        {campaign.title}
-        {!campaign.enabled && (
-          <Badge ml="xs" size="xs" color="gray">
-            disabled
-          </Badge>
-        )}
-      </Table.Td>
+      <NameCell name={campaign.title} tag={!campaign.enabled && "disabled"} />
       <Table.Td ta="right" data-testid="queued">
         {campaign.queued}
       </Table.Td>
@@ -248,35 +236,14 @@ function AgentsTable({ board, receivedAt, now }: { board: Schemas["AgentsBoard"]
           />
         </Group>
       </Group>
-      <Paper withBorder radius="md">
-        <ScrollArea type="auto">
-          <Table aria-label="Agents" verticalSpacing="sm" miw={760}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Agent</Table.Th>
-                <Table.Th>Time in status</Table.Th>
-                <Table.Th ta="right">Interactions</Table.Th>
-                <Table.Th>Campaigns</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {shown.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={5}>
-                    <Text c="dimmed" size="sm" ta="center">
-                      No agent matches.
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
-              )}
-              {shown.map((agent) => (
-                <AgentTableRow key={agent.user_id} agent={agent} asOf={board.as_of} receivedAt={receivedAt} now={now} />
-              ))}
-            </Table.Tbody>
-          </Table>
-        </ScrollArea>
-      </Paper>
+      <DataTable
+        label="Agents"
+        columns={["Status", "Agent", "Time in status", { label: "Interactions", numeric: true }, "Campaigns"]}
+        rows={shown}
+        emptyRow="No agent matches."
+        minWidth={760}
+        renderRow={(agent) => <AgentTableRow key={agent.user_id} agent={agent} asOf={board.as_of} receivedAt={receivedAt} now={now} />}
+      />
     </Stack>
   );
 }
@@ -353,63 +320,48 @@ function WaitingCustomers({ campaigns, now }: { campaigns: CampaignRow[]; now: n
           w={260}
         />
       </Group>
-      <QueryState query={waiting} label="waiting customers" isEmpty={(page) => page.total === 0} empty="Nobody is waiting.">
-        {(page) => (
-          <>
-            <Paper withBorder radius="md">
-              <ScrollArea type="auto">
-                <Table aria-label="Waiting customers" verticalSpacing="xs" miw={760}>
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Customer</Table.Th>
-                      <Table.Th>Subject</Table.Th>
-                      <Table.Th>Campaign</Table.Th>
-                      <Table.Th>Where</Table.Th>
-                      <Table.Th>On hold</Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {page.items.map((item) => {
-                      const campaign = campaigns.find((c) => c.campaign_id === item.campaign_id);
-                      const seconds = item.waiting_seconds + Math.max(0, Math.floor((now - waiting.dataUpdatedAt) / 1000));
-                      const tone = campaign ? waitTone(seconds, campaign.warning_threshold_seconds, campaign.critical_threshold_seconds) : "none";
-                      return (
-                        <Table.Tr key={item.interaction_id}>
-                          <Table.Td>
-                            <Text size="sm">{item.customer_email}</Text>
-                            {item.customer_name && (
-                              <Text size="xs" c="dimmed">
-                                {item.customer_name}
-                              </Text>
-                            )}
-                          </Table.Td>
-                          <Table.Td>
-                            <Text size="sm" lineClamp={1}>
-                              {item.subject || "(no subject)"}
-                            </Text>
-                          </Table.Td>
-                          <Table.Td>{item.campaign_title}</Table.Td>
-                          <Table.Td>
-                            <Badge variant="light" color={item.state === "backlog" ? "grape" : "blue"}>
-                              {item.state === "backlog" ? "backlog" : "queue"}
-                            </Badge>
-                          </Table.Td>
-                          <Table.Td>
-                            <Text size="sm" c={TONE_COLOR[tone]} fw={600}>
-                              {formatSeconds(seconds)}
-                            </Text>
-                          </Table.Td>
-                        </Table.Tr>
-                      );
-                    })}
-                  </Table.Tbody>
-                </Table>
-              </ScrollArea>
-            </Paper>
-            <Pager total={page.total} offset={page.offset} limit={page.limit} onOffset={setOffset} />
-          </>
-        )}
-      </QueryState>
+      <PagedTable
+        query={waiting}
+        empty="Nobody is waiting."
+        onOffset={setOffset}
+        label="Waiting customers"
+        columns={["Customer", "Subject", "Campaign", "Where", "On hold"]}
+        spacing="xs"
+        minWidth={760}
+        renderRow={(item) => {
+          const campaign = campaigns.find((c) => c.campaign_id === item.campaign_id);
+          const seconds = item.waiting_seconds + Math.max(0, Math.floor((now - waiting.dataUpdatedAt) / 1000));
+          const tone = campaign ? waitTone(seconds, campaign.warning_threshold_seconds, campaign.critical_threshold_seconds) : "none";
+          return (
+            <Table.Tr key={item.interaction_id}>
+              <Table.Td>
+                <Text size="sm">{item.customer_email}</Text>
+                {item.customer_name && (
+                  <Text size="xs" c="dimmed">
+                    {item.customer_name}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" lineClamp={1}>
+                  {item.subject || "(no subject)"}
+                </Text>
+              </Table.Td>
+              <Table.Td>{item.campaign_title}</Table.Td>
+              <Table.Td>
+                <Badge variant="light" color={item.state === "backlog" ? "grape" : "blue"}>
+                  {item.state === "backlog" ? "backlog" : "queue"}
+                </Badge>
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" c={TONE_COLOR[tone]} fw={600}>
+                  {formatSeconds(seconds)}
+                </Text>
+              </Table.Td>
+            </Table.Tr>
+          );
+        }}
+      />
     </Stack>
   );
 }

@@ -1,7 +1,6 @@
 // Templates: replies, automatic replies, signatures, dialer and notification mails, with a live preview.
 import {
   Alert,
-  Anchor,
   Badge,
   Button,
   Grid,
@@ -23,7 +22,7 @@ import { Link, Route, Routes, useNavigate, useParams, useSearchParams } from "re
 import { api, type Schemas } from "../../api";
 import { notify } from "../../components/notify";
 import { SafeHtmlFrame } from "../../components/SafeHtmlFrame";
-import { ConfirmDeleteModal, ErrorAlert, FormAlert, Pager, PageHeader, QueryState, SearchInput } from "../../components/ui";
+import { ConfirmDeleteModal, ErrorAlert, FormAlert, LinkCell, PagedTable, PageHeader, QueryState, SearchInput } from "../../components/ui";
 import { formatDate } from "../../lib/format";
 import { formProblems } from "../../lib/forms";
 import { definedParams, errorExtra, must } from "../../lib/http";
@@ -100,48 +99,25 @@ function TemplateList() {
           w={220}
         />
       </Group>
-      <QueryState
+      <PagedTable
         query={templates}
-        label="templates"
-        isEmpty={(page) => page.total === 0}
         empty={search || kind || campaignId ? "No template matches these filters." : "No template yet."}
-      >
-        {(page) => (
-          <>
-            <Paper withBorder radius="md">
-              <Table aria-label="Templates" verticalSpacing="sm" highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th>Kind</Table.Th>
-                    <Table.Th>Subject</Table.Th>
-                    <Table.Th>Campaign</Table.Th>
-                    <Table.Th>Added on</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((template) => (
-                    <Table.Tr key={template.id}>
-                      <Table.Td>
-                        <Anchor component={Link} to={template.id} fw={500}>
-                          {template.name}
-                        </Anchor>
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge variant="light">{kindLabel(template.kind)}</Badge>
-                      </Table.Td>
-                      <Table.Td>{template.subject || "—"}</Table.Td>
-                      <Table.Td>{campaignTitle(template.campaign_id)}</Table.Td>
-                      <Table.Td>{formatDate(template.assigned_at)}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Paper>
-            <Pager total={page.total} offset={page.offset} limit={page.limit} onOffset={setOffset} />
-          </>
+        onOffset={setOffset}
+        label="Templates"
+        columns={["Name", "Kind", "Subject", "Campaign", "Added on"]}
+        highlightOnHover
+        renderRow={(template) => (
+          <Table.Tr key={template.id}>
+            <LinkCell to={template.id} name={template.name} />
+            <Table.Td>
+              <Badge variant="light">{kindLabel(template.kind)}</Badge>
+            </Table.Td>
+            <Table.Td>{template.subject || "—"}</Table.Td>
+            <Table.Td>{campaignTitle(template.campaign_id)}</Table.Td>
+            <Table.Td>{formatDate(template.assigned_at)}</Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      />
     </>
   );
 }
