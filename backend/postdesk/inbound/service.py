@@ -33,17 +33,15 @@ from postdesk.inbound.prepare import (
     prepare_headers_only,
     prepare_one,
 )
-from postdesk.inbound.recording import MailSource, Recorded, record
+from postdesk.inbound.recording import MailSource, record
 from postdesk.inbound.repository import InboundRepository
 from postdesk.mail.errors import MessageLimitExceeded
 from postdesk.storage import BlobStore
 
-__all__ = ["MailSource", "Recorded", "prepare", "quarantine", "record", "reprocess"]
-
 log = structlog.get_logger(__name__)
 
 
-# --- prepare (no database) and record (in the caller's transaction) -------------------------------
+# --- prepare one message (no database) ----------------------------------------------------------
 
 
 async def prepare(blobs: BlobStore, raw: bytes) -> Prepared:

@@ -149,7 +149,11 @@ class ImapMailbox:
         if client is None:
             return
         try:
-            await asyncio.wait_for(client.logout(), timeout=min(5.0, self.server.timeout))
+            protocol = client.protocol
+            # A command interrupted by a cancellation (IDLE, FETCH) never completes, and aioimaplib sends
+            # LOGOUT only after it: only a connection at rest says goodbye.
+            if protocol.pending_sync_command is None and not protocol.pending_async_commands:
+                await asyncio.wait_for(client.logout(), timeout=min(5.0, self.server.timeout))
         except (aioimaplib.AioImapException, OSError, TimeoutError):
             pass  # nothing is lost: everything that mattered was committed before
         finally:

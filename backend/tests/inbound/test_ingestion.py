@@ -10,6 +10,7 @@ from sqlalchemy import update
 from postdesk.blacklist.models import BlacklistEntry, BlacklistReason, EntryKind
 from postdesk.campaigns.models import Campaign
 from postdesk.filters.models import ChannelFilter, FilterField, FilterMatch
+from postdesk.inbound import recording
 from postdesk.inbound import service as inbound_service
 from postdesk.inbound.models import InboundMail, InboundMailbox, MailOutcome
 from postdesk.interactions import intake
@@ -160,7 +161,7 @@ async def test_reprocessing_a_message_that_crashes_the_parser_keeps_it_without_c
     raw = customer_mail(subject="Crashes the parser").replace(b"\n\n", b"\n" + CRASH + b"\n\n", 1)
     key = await stack_runtime.blobs.put(raw)
     async with unit_of_work(stack_runtime) as session:
-        mail = await inbound_service.quarantine(session, inbound_service.MailSource(
+        mail = await inbound_service.quarantine(session, recording.MailSource(
             tenant.company_id, tenant.server_id, "INBOX", 1, 999), raw_key=key, raw=raw, error="crashed", attempts=3)
     crashing, stack_runtime.mail_preparer = stack_runtime.mail_preparer, MailPreparer(1, prepare=prepare_or_die)
     try:

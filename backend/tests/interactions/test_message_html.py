@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from postdesk.db import utcnow
+from postdesk.inbound import recording
 from postdesk.inbound import service as inbound_service
 from postdesk.interactions.models import Interaction, InteractionState
 from postdesk.mail.html import REMOTE_IMAGES_BLOCKED
@@ -48,10 +49,10 @@ def received(client, runtime, company, make_user):
         agent = await make_user(owner, name="Alice Agent")
         campaign = await campaign_with_members(client, owner, [agent], server=server)
         prepared = await inbound_service.prepare(runtime.blobs, raw or customer_mail())
-        source = inbound_service.MailSource(uuid.UUID(owner.id), uuid.UUID(server["id"]), "INBOX", 1,
+        source = recording.MailSource(uuid.UUID(owner.id), uuid.UUID(server["id"]), "INBOX", 1,
                                             int(uuid.uuid4().int % 1_000_000))
         async with unit_of_work(runtime) as session:
-            recorded = await inbound_service.record(session, prepared, source)
+            recorded = await recording.record(session, prepared, source)
         async with unit_of_work(runtime) as session:
             # Filing it in the agent's campaign and tray is routing's business, not what these tests are about.
             await session.execute(update(Interaction).where(Interaction.id == recorded.interaction_id).values(
