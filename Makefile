@@ -45,11 +45,8 @@ openapi: install $(NPM_STAMP)
 system-deps:
 	@scripts/system-deps.sh
 
-# The backend suite leaves about a third of the CPU idle (it waits on mail servers and subprocesses): the
-# frontend checks and the SPA build run beside it, each target's output kept together.
-test: system-deps install
-	$(MAKE) -j2 --output-sync=target test-backend test-frontend spa
-	$(MAKE) test-e2e
+test: system-deps install spa
+	$(MAKE) test-backend test-frontend test-e2e
 
 # Both modes at once: the suite waits on mail servers and subprocesses more than on the CPU.
 test-backend: install
