@@ -176,19 +176,23 @@ class MailPreparer:
         prepare = functools.partial(self._prepare, durable=False)
         if self.processes <= 0:
             prepared = await asyncio.to_thread(prepare, blobs, batch)
-            await blobs.make_durable()
-            return prepared
-        try:
-            prepared = await asyncio.get_running_loop().run_in_executor(self._executor(), prepare, blobs, batch)
-            await blobs.make_durable()
-            return prepared
-        except BrokenProcessPool:
-            self.close()
-            if len(batch) == 1:
-                log.error("mail_preparer_crashed", size=len(batch[0][0]))
-                return [PreparerCrashed("the process preparing this message died")]
-            log.warning("mail_preparer_pool_broken", messages=len(batch))
-            return [result for item in batch for result in await self.prepare_many(blobs, [item])]
+        else:
+            try:
+                prepared = await asyncio.get_running_loop().run_in_executor(self._executor(), prepare, blobs, batch)
+            except BrokenProcessPool:
+                return await self._prepare_after_crash(blobs, batch)
+        await blobs.make_durable()
+        return prepared
+
+    async def _prepare_after_crash(self, blobs: BlobStore,
+                                   batch: list[tuple[bytes, int | None]]) -> list[Prepared | Exception]:
+        """The worker process died: replace the pool and prepare the batch again one message per call."""
+        self.close()
+        if len(batch) == 1:
+            log.error("mail_preparer_crashed", size=len(batch[0][0]))
+            return [PreparerCrashed("the process preparing this message died")]
+        log.warning("mail_preparer_pool_broken", messages=len(batch))
+        return [result for item in batch for result in await self.prepare_many(blobs, [item])]
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
