@@ -3,8 +3,9 @@
 Pure CPU and file work. In a thread its Python parts hold the GIL against the event loop that reads
 IMAP and writes the database, so `MailPreparer` runs whole batches in a small pool of worker
 processes (`INBOUND_PARSE_PROCESSES`, shared by every fetcher of the process; 0 keeps it in a
-thread), and only what recording needs comes back: no attachment bytes. Blob keys are content
-hashes, so preparing a message again after a crash stores nothing twice.
+thread), and only what recording needs comes back: no attachment bytes. A batch's blobs are one
+pack file (`BlobStore.put_pack_blocking`); a batch prepared again after a crash writes a new pack,
+and the first one, never referenced by a committed row, only takes disk space.
 
 A message that makes the parser fail comes back as its exception, in its place in the batch. A
 message that kills the worker process (native parser code can crash) must not take the fetcher's
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import hashlib
 import multiprocessing
 import uuid
 from collections.abc import Callable
@@ -71,7 +73,7 @@ class Prepared:
 def prepare_batch(blobs: BlobStore, batch: list[tuple[bytes, int | None]], *,
                   durable: bool = True) -> list[Prepared | Exception]:
     """Prepare each (raw, oversized_size) of a fetched batch, stored with one blob-store call
-    (`durable=False`: the caller syncs the store before recording, see `BlobStore.put_many_blocking`).
+    (`durable=False`: the caller syncs the store before recording, see `BlobStore.put_pack_blocking`).
 
     `oversized_size`: `raw` holds only the header section of a message of that size (too large to
     download); it is recorded with a note instead of a body. A message that fails to parse gets its
@@ -116,8 +118,8 @@ def _replace_text(parsed: ParsedMessage, text: str) -> ParsedMessage:
 
 
 def _store(blobs: BlobStore, batch: list[tuple[bytes, ParsedMessage, str]], *, durable: bool = True) -> list[Prepared]:
-    """Store each (raw, parsed, note) with its attachments; keys are content hashes."""
-    keys = iter(blobs.put_many_blocking([data for raw, parsed, _ in batch
+    """Store each (raw, parsed, note) with its attachments, the whole batch in one pack."""
+    keys = iter(blobs.put_pack_blocking([data for raw, parsed, _ in batch
                                          for data in (raw, *(part.data for part in parsed.attachments))],
                                         durable=durable))
     prepared_all = []
@@ -129,9 +131,9 @@ def _store(blobs: BlobStore, batch: list[tuple[bytes, ParsedMessage, str]], *, d
             attachments.append(StoredAttachment(
                 attachment_id=uuid.uuid4(), filename=part.filename, content_type=part.content_type,
                 size=len(part.data), content_id=part.content_id, inline=part.inline, key=key,
-                sha256=key.rpartition("/")[2]))
+                sha256=hashlib.sha256(part.data).hexdigest()))
         prepared_all.append(Prepared(
-            raw_key=raw_key, content_hash=raw_key.rpartition("/")[2], size=len(raw),
+            raw_key=raw_key, content_hash=hashlib.sha256(raw).hexdigest(), size=len(raw),
             parsed=dataclasses.replace(parsed, attachments=()), html=_html(parsed, attachments),
             delivered_to=list(parsed.delivered_to), attachments=attachments, note=note))
     return prepared_all
@@ -151,6 +153,10 @@ def _html(parsed: ParsedMessage, attachments: list[StoredAttachment]) -> str:
 
 # Called as prepare(blobs, batch, durable=False): `MailPreparer` syncs the store itself.
 type PrepareBatch = Callable[..., list[Prepared | Exception]]
+
+
+def _ready() -> None:
+    """Runs in a new worker process: importing this module was the work."""
 
 
 class PreparerCrashed(Exception):
@@ -193,6 +199,14 @@ class MailPreparer:
             return [PreparerCrashed("the process preparing this message died")]
         log.warning("mail_preparer_pool_broken", messages=len(batch))
         return [result for item in batch for result in await self.prepare_many(blobs, [item])]
+
+    def warm_up(self) -> None:
+        """Start the worker processes now, in the background (spawning one and importing the parser
+        costs about a second of CPU): a process that fetches mail does it before the first batch waits."""
+        if self.processes > 0:
+            executor = self._executor()
+            for _ in range(self.processes):
+                executor.submit(_ready)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:

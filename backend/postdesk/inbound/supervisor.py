@@ -101,6 +101,7 @@ class FetcherSupervisor:
         self._wakeup = asyncio.Event()
 
     async def start(self) -> None:
+        self.runtime.mail_preparer.warm_up()
         self._loop_task = asyncio.create_task(self._loop(), name="inbound-supervisor")
 
     async def stop(self) -> None:

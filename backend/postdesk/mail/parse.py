@@ -42,9 +42,10 @@ def parse_message(raw: bytes, limits: ParseLimits = DEFAULT_LIMITS, *, fast: boo
     `fast=False` reads with the stdlib only (tests compare the two readers)."""
     if len(raw) > limits.max_bytes:
         raise MessageLimitExceeded("bytes", limits.max_bytes, len(raw))
-    # Each boundary costs a parser a recursion level and a per-line check: bound them first (the exact
-    # count is a slow regex scan, so only when a plain count says there may be too many).
-    if raw.lower().count(b"boundary") > limits.max_parts:
+    # Each boundary costs a parser a recursion level and a per-line check: bound them first. Every part
+    # begins after a delimiter line ("--boundary"), so the lines starting with "--" bound the parts
+    # from above; only mail with more such lines than allowed pays for the exact (regex) count.
+    if raw.count(b"\n--") > limits.max_parts:
         boundaries = len(_BOUNDARY_PARAM.findall(raw))
         if boundaries > limits.max_parts:
             raise MessageLimitExceeded("parts", limits.max_parts, boundaries)

@@ -1,4 +1,4 @@
-"""The local blob store: content-addressed keys, atomic names, one durable sync per batch."""
+"""The local blob store: content-addressed keys, atomic names, one durable sync per batch; batches in pack files."""
 
 from __future__ import annotations
 
@@ -63,3 +63,34 @@ async def test_a_failed_sync_fails_the_write(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setattr(storage, "_syncfs", lambda descriptor: -1)
     with pytest.raises(OSError, match="syncfs failed"):
         await LocalBlobStore(tmp_path).put(b"unconfirmed")
+
+
+async def test_a_fetched_batch_is_one_pack_file_read_back_by_range(tmp_path: Path, monkeypatch) -> None:
+    syncs: list[int] = []
+    real_sync = LocalBlobStore._sync
+    monkeypatch.setattr(LocalBlobStore, "_sync", lambda self: (syncs.append(1), real_sync(self)))
+    store = LocalBlobStore(tmp_path)
+    items = [b"raw message one", b"its attachment", b"raw message one", b""]
+
+    keys = store.put_pack_blocking(items)
+    assert syncs == [1]
+    assert [await store.get(key) for key in keys] == items
+    assert len(set(keys)) == 4 and [await store.exists(key) for key in keys] == [True] * 4
+    assert [p.relative_to(tmp_path).parts[0] for p in tmp_path.rglob("*") if p.is_file()] == ["pack"]
+    # Another batch is another pack: packs are written once and never changed.
+    [other] = store.put_pack_blocking([b"next batch"], durable=False)
+    assert other.rpartition("/")[0] != keys[0].rpartition("/")[0] and await store.get(other) == b"next batch"
+    assert len([p for p in tmp_path.rglob("*.pack")]) == 2
+
+
+async def test_pack_keys_name_only_ranges_of_packs_the_store_made(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    [key] = store.put_pack_blocking([b"twelve bytes"])
+    pack = key.rpartition("/")[0]
+    for bad in (f"{pack}/0+13", f"{pack}/12+1", "pack/20261201/" + "0" * 32 + "/0+1"):
+        assert not await store.exists(bad)
+        with pytest.raises(BlobNotFound):
+            await store.get(bad)
+    for forged in (f"{pack}/../../secret/0+1", "pack/../../etc/passwd/0+1", f"{pack}/-1+5", f"{pack}/0+5/x"):
+        with pytest.raises(BlobNotFound):
+            await store.get(forged)
