@@ -142,7 +142,7 @@ async def main() -> None:
         env: dict[str, object] = {
             "data_dir": work / "data", "secret_key": secrets.token_urlsafe(48),
             "encryption_keys": Fernet.generate_key().decode(), "network_allow": "127.0.0.0/8,localhost",
-            "mail_ca_file": certs.ca_file, "log_level": "WARNING", "inbound_reconcile_seconds": 0.2,
+            "mail_ca_file": certs.ca_file, "log_level": "WARNING",
             "inbound_idle_seconds": 300,
         }
         if os.environ.get("BENCH_BATCH"):

@@ -25,6 +25,9 @@ from postdesk.settings import Settings
 from postdesk.storage import BlobStore, LocalBlobStore
 from postdesk.uow import Event, JobRequest, PendingEffects
 
+# Events after which the mailboxes to fetch (or how to reach them) may have changed.
+_FETCHER_CONFIGURATION = frozenset({"email_server.changed", "campaign.changed"})
+
 
 class JobEngine(Protocol):
     name: str
@@ -115,3 +118,6 @@ class Runtime:
             await self.jobs.submit(pending.jobs)
         if pending.events:
             await self.events.publish(pending.events)
+            # This process's fetchers follow a configuration change now, not at their next reconcile.
+            if self.fetchers is not None and any(e.type in _FETCHER_CONFIGURATION for e in pending.events):
+                self.fetchers.reconcile_soon()

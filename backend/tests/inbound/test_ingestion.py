@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
 from sqlalchemy import update
 
 from postdesk.blacklist.models import BlacklistEntry, BlacklistReason, EntryKind
@@ -25,6 +26,7 @@ from postdesk.interactions.models import (
 )
 from postdesk.mail.compose import make_message_id
 from postdesk.uow import unit_of_work
+from tests.conftest import TEST_MODE, settings_from_env
 from tests.inbound.conftest import admin_headers, count, customer_mail, eventually, rows, seed_tenant
 
 
@@ -373,3 +375,23 @@ async def test_mailbox_status_reports_connection_failures_and_recovers_after_a_f
     await _wait_messages(stack_runtime, tenant, 1)
     other = await api.get("/api/inbound/mailboxes", headers={"Authorization": "Bearer nope"})
     assert other.status_code == 401
+
+
+@pytest.mark.skipif(TEST_MODE == "production", reason="there the fetchers run in the worker processes")
+async def test_a_new_campaign_starts_fetching_at_once_not_at_the_next_reconcile(inbound_env, tmp_path, dovecot):
+    from postdesk.migrate import upgrade_to_head
+    from postdesk.runtime import Runtime
+
+    settings = settings_from_env({**inbound_env, "POSTDESK_DATA_DIR": str(tmp_path),
+                                  "POSTDESK_INBOUND_RECONCILE_SECONDS": "300"})
+    await asyncio.to_thread(upgrade_to_head, settings)
+    runtime = await Runtime.start(settings, role="api")
+    try:
+        await asyncio.sleep(0.5)  # the supervisor's first reconcile (nothing to fetch yet) is done
+        address, password = dovecot.new_user()
+        await dovecot.deliver(address, customer_mail(subject="Waiting since before the campaign"))
+        tenant = await seed_tenant(runtime, dovecot, mailbox=(address, password))
+        [message] = await _wait_messages(runtime, tenant, 1, timeout=15)
+        assert message.subject == "Waiting since before the campaign"
+    finally:
+        await runtime.stop()
