@@ -118,13 +118,13 @@ class FetcherSupervisor:
 
     async def _loop(self) -> None:
         while True:
+            self._wakeup.clear()  # before: a change made while this reconcile runs asks for another
             try:
                 await self.reconcile()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("inbound_reconcile_failed", exc_info=True)
-            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.settings.inbound_reconcile_seconds)
 
