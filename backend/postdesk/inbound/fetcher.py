@@ -88,9 +88,11 @@ class MailboxFetcher:
         self.company_id = company_id
         self.mailbox_id: uuid.UUID | None = None
         self._status: tuple[MailboxStatus, str] | None = None
-        # Ledger rows marked seen/deleted on the server while a batch was being recorded: the next
-        # recording transaction notes it (SQLite has one writer; a transaction of their own would wait).
-        self._done_on_server: set[uuid.UUID] = set()
+        # IMAP: the highest UID this connection marked seen/deleted, and the UID ranges marked while a batch
+        # was being recorded, (folder, uidvalidity, above, through): the next recording transaction notes them
+        # (SQLite has one writer; a transaction of their own would wait).
+        self._marked_through = 0
+        self._done_on_server: list[tuple[str, int, int, int]] = []
 
     async def run(self) -> None:
         """Fetch until cancelled; connection failures are reported and retried with backoff."""
@@ -176,6 +178,7 @@ class MailboxFetcher:
         ) as imap:
             state = await imap.select(incoming.folder)
             mailbox = await self._position(imap, mailbox, state.uidvalidity)
+            self._marked_through = 0  # a new connection: look at everything not yet done on the server
             await self._report(MailboxStatus.ok, "", uses_idle=imap.supports_idle)
             await self._finish_after_fetch(imap, incoming, mailbox.uidvalidity)
             while True:
@@ -189,6 +192,7 @@ class MailboxFetcher:
                 state = await imap.select(incoming.folder)
                 if state.uidvalidity != mailbox.uidvalidity:
                     mailbox = await self._position(imap, mailbox, state.uidvalidity)
+                    self._marked_through = 0
 
     async def _position(self, imap: ImapMailbox, mailbox: InboundMailbox, uidvalidity: int) -> InboundMailbox:
         """Start (first sync) or restart (UIDVALIDITY changed) the folder's sync position."""
@@ -281,30 +285,34 @@ class MailboxFetcher:
                                   while_recording: bool = False) -> None:
         """Mark seen / delete on the server what is committed and not yet done (also after a crash).
 
-        `while_recording`: a batch is being recorded; the next recording transaction writes that it is
-        done instead of a transaction of our own (which would wait for SQLite's write lock and stall
+        Batches commit in UID order, so only UIDs above the last one this connection marked can still be
+        pending. `while_recording`: a batch is being recorded; the next recording transaction writes that
+        it is done instead of a transaction of our own (which would wait for SQLite's write lock and stall
         fetching). Until then a crash only means marking it seen again, which changes nothing.
         """
+        if uidvalidity is None:
+            return
         async with self.runtime.session_maker() as session:
-            pending = [row for row in await InboundRepository(session).pending_after_fetch(
-                self.server_id, incoming.folder, uidvalidity) if row.id not in self._done_on_server]
-        if pending:
-            uids = [row.uid for row in pending if row.uid is not None]
+            uids = await InboundRepository(session).pending_after_fetch(
+                self.server_id, incoming.folder, uidvalidity, above_uid=self._marked_through)
+        if uids:
             if incoming.after_fetch is AfterFetch.mark_seen:
                 await imap.mark_seen(uids)
             elif incoming.after_fetch is AfterFetch.delete:
                 await imap.delete(uids)
-            self._done_on_server.update(row.id for row in pending)
-            log.debug("inbound_after_fetch", action=incoming.after_fetch.value, uids=uid_set(uids) if uids else "")
+            self._done_on_server.append((incoming.folder, uidvalidity, self._marked_through, uids[-1]))
+            self._marked_through = uids[-1]
+            log.debug("inbound_after_fetch", action=incoming.after_fetch.value, uids=uid_set(uids))
         if self._done_on_server and not while_recording:
             async with unit_of_work(self.runtime) as session:
                 await self._note_done_on_server(session)
 
     async def _note_done_on_server(self, session) -> None:
         """Write (in the caller's transaction) what was marked seen/deleted on the server meanwhile."""
-        done, self._done_on_server = self._done_on_server, set()
-        if done:
-            await InboundRepository(session).mark_server_done(sorted(done))
+        done, self._done_on_server = self._done_on_server, []
+        repo = InboundRepository(session)
+        for folder, uidvalidity, above, through in done:
+            await repo.mark_imap_done(self.server_id, folder, uidvalidity, above_uid=above, through_uid=through)
 
     # --- POP3 -----------------------------------------------------------------------------------
 

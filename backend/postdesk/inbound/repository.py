@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -133,14 +133,20 @@ class InboundRepository:
             found.extend(rows)
         return found
 
-    async def pending_after_fetch(self, server_id: uuid.UUID, folder: str, uidvalidity: int | None,
-                                  limit: int = 1000) -> list[InboundMail]:
-        """Committed messages whose mark-seen/delete was not yet applied on the server (crash after commit)."""
-        query = select(InboundMail).where(InboundMail.email_server_id == server_id, InboundMail.server_done.is_(False),
-                                          InboundMail.folder == folder)
-        if uidvalidity is not None:
-            query = query.where(InboundMail.uidvalidity == uidvalidity)
-        return list((await self.session.scalars(query.limit(limit))).all())
+    async def pending_after_fetch(self, server_id: uuid.UUID, folder: str, uidvalidity: int, *, above_uid: int = 0,
+                                  limit: int = 1000) -> list[int]:
+        """UIDs (ascending) of committed messages whose mark-seen/delete was not yet applied on the server."""
+        return list((await self.session.scalars(
+            select(InboundMail.uid).where(_imap_position(server_id, folder, uidvalidity), InboundMail.uid > above_uid,
+                                          InboundMail.server_done.is_(False))
+            .order_by(InboundMail.uid).limit(limit))).all())
+
+    async def mark_imap_done(self, server_id: uuid.UUID, folder: str, uidvalidity: int, *, above_uid: int,
+                             through_uid: int) -> None:
+        """The messages of a folder position in (above_uid, through_uid] are marked seen/deleted on the server."""
+        await self.session.execute(update(InboundMail).where(
+            _imap_position(server_id, folder, uidvalidity), InboundMail.uid > above_uid,
+            InboundMail.uid <= through_uid, InboundMail.server_done.is_(False)).values(server_done=True))
 
     async def mark_server_done(self, ids: Sequence[uuid.UUID]) -> None:
         for start in range(0, len(ids), 500):
@@ -197,3 +203,8 @@ class InboundRepository:
             select(Interaction).where(Interaction.company_id == company_id, Interaction.reference == reference)
             .with_for_update()
         )
+
+
+def _imap_position(server_id: uuid.UUID, folder: str, uidvalidity: int):
+    return and_(InboundMail.email_server_id == server_id, InboundMail.folder == folder,
+                InboundMail.uidvalidity == uidvalidity)
