@@ -58,7 +58,8 @@ class StoredAttachment:
 class Prepared:
     """A message parsed and stored in the blob store, ready to be recorded in a transaction.
 
-    `parsed.attachments` is empty (their bytes are in the blob store): see `attachments`."""
+    `parsed.attachments` is empty (their bytes are in the blob store): see `attachments`; `parsed.html` is
+    None: `html` is the sanitised body (what crosses back from the worker process is only what recording uses)."""
 
     raw_key: str
     content_hash: str
@@ -134,7 +135,7 @@ def _store(blobs: BlobStore, batch: list[tuple[bytes, ParsedMessage, str]], *, d
                 sha256=hashlib.sha256(part.data).hexdigest()))
         prepared_all.append(Prepared(
             raw_key=raw_key, content_hash=hashlib.sha256(raw).hexdigest(), size=len(raw),
-            parsed=dataclasses.replace(parsed, attachments=()), html=_html(parsed, attachments),
+            parsed=dataclasses.replace(parsed, attachments=(), html=None), html=_html(parsed, attachments),
             delivered_to=list(parsed.delivered_to), attachments=attachments, note=note))
     return prepared_all
 
