@@ -9,6 +9,8 @@
 4. Latency under IDLE: 200 messages APPENDed over IMAP one by one; time from APPEND to the
    `interaction.created` event, p50/p99.
 
+Runs on uvloop, as `make run` does (uvicorn picks it); BENCH_LOOP=asyncio for the stock loop.
+
     make bench-inbound                       # SQLite (embedded defaults)
     BENCH_DATABASE=postgres make bench-inbound   # a throw-away PostgreSQL database on 127.0.0.1
     BENCH_MESSAGES=2000 make bench-inbound
@@ -305,4 +307,9 @@ async def measure_latency(runtime, dovecot: DovecotServer, tenant, user: str, pa
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if os.environ.get("BENCH_LOOP", "uvloop") == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
