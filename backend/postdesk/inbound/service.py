@@ -3,8 +3,8 @@
 A fetched message goes through two steps:
 
 1. prepare (no database, `inbound.prepare`): parse, sanitise, store the raw bytes and the
-   attachments in the blob store (content-addressed, so doing it again after a crash stores nothing
-   twice); in a worker process for fetched batches.
+   attachments in the blob store (a batch in one pack file: doing it again after a crash writes a
+   new pack, and nothing refers to the first); in a worker process for fetched batches.
 2. record (inside the caller's transaction, `inbound.recording`): the ledger row, our own mail and
    duplicates recognised, follow-ups threaded, the campaign chosen and the interaction opened.
 
