@@ -118,6 +118,12 @@ class Runtime:
             await self.jobs.submit(pending.jobs)
         if pending.events:
             await self.events.publish(pending.events)
-            # This process's fetchers follow a configuration change now, not at their next reconcile.
-            if self.fetchers is not None and any(e.type in _FETCHER_CONFIGURATION for e in pending.events):
-                self.fetchers.reconcile_soon()
+            # Fetchers follow a configuration change now, not at their next reconcile: this process's
+            # at once, the worker processes' through Redis (production).
+            if any(e.type in _FETCHER_CONFIGURATION for e in pending.events):
+                if self.fetchers is not None:
+                    self.fetchers.reconcile_soon()
+                if self.redis is not None:
+                    from postdesk.inbound.supervisor import announce_configuration_change
+
+                    await announce_configuration_change(self.redis, self.settings.redis_prefix)

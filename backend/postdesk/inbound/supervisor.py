@@ -4,6 +4,8 @@ Fetchers are long-lived tasks, not jobs. A supervisor runs in the API process in
 and in every worker process in production; every `inbound_reconcile_seconds` it compares the
 running fetchers with the configuration and starts, stops or restarts them (a changed host,
 password, folder... gives a new fingerprint), so configuration changes apply without a restart.
+A change saved through the API is applied at once: the process that saved it wakes its own
+supervisor and, in production, announces it on a Redis channel every worker's supervisor listens to.
 
 In production each mailbox is fetched by exactly one process at a time: a fetcher runs only while
 its process holds the mailbox's Redis lease (SET NX PX with a random token, renewed at a third
@@ -36,6 +38,18 @@ if TYPE_CHECKING:
     from postdesk.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+
+def _configuration_channel(prefix: str) -> str:
+    return f"{prefix}:inbound:configuration"
+
+
+async def announce_configuration_change(redis: Redis, prefix: str) -> None:
+    """Tell every process's supervisor that mail servers or campaigns changed (production)."""
+    try:
+        await redis.publish(_configuration_channel(prefix), "changed")
+    except Exception:  # the next periodic reconcile still applies the change
+        log.warning("inbound_configuration_announce_failed", exc_info=True)
+
 
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
@@ -98,23 +112,46 @@ class FetcherSupervisor:
         self.settings = runtime.settings
         self.running: dict[uuid.UUID, _Running] = {}
         self._loop_task: asyncio.Task | None = None
+        self._listener: asyncio.Task | None = None
         self._wakeup = asyncio.Event()
 
     async def start(self) -> None:
         self.runtime.mail_preparer.warm_up()
         self._loop_task = asyncio.create_task(self._loop(), name="inbound-supervisor")
+        if self.runtime.redis is not None:
+            self._listener = asyncio.create_task(self._listen_for_changes(self.runtime.redis),
+                                                 name="inbound-configuration-listener")
 
     async def stop(self) -> None:
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
-            self._loop_task = None
+        for task in (self._listener, self._loop_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._loop_task = self._listener = None
         await asyncio.gather(*(self._stop(server_id) for server_id in list(self.running)), return_exceptions=True)
 
     def reconcile_soon(self) -> None:
         """Reconcile now instead of at the next tick (e.g. after a configuration change in this process)."""
         self._wakeup.set()
+
+    async def _listen_for_changes(self, redis: Redis) -> None:
+        """Production: reconcile as soon as any process announces a configuration change."""
+        backoff = 0.5
+        while True:
+            try:
+                async with redis.pubsub() as pubsub:
+                    await pubsub.subscribe(_configuration_channel(self.settings.redis_prefix))
+                    backoff = 0.5
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            self.reconcile_soon()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("inbound_configuration_listener_failed", retry_in=backoff, exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10)
 
     async def _loop(self) -> None:
         while True:

@@ -26,8 +26,17 @@ from postdesk.interactions.models import (
 )
 from postdesk.mail.compose import make_message_id
 from postdesk.uow import unit_of_work
-from tests.conftest import TEST_MODE, settings_from_env
-from tests.inbound.conftest import admin_headers, count, customer_mail, eventually, rows, seed_tenant
+from tests.conftest import TEST_MODE, settings_from_env, start_worker, stop_process
+from tests.inbound.conftest import (
+    admin_headers,
+    count,
+    customer_mail,
+    drop_database,
+    eventually,
+    isolated_env,
+    rows,
+    seed_tenant,
+)
 
 
 async def _interactions(runtime, tenant) -> list[Interaction]:
@@ -395,3 +404,35 @@ async def test_a_new_campaign_starts_fetching_at_once_not_at_the_next_reconcile(
         assert message.subject == "Waiting since before the campaign"
     finally:
         await runtime.stop()
+
+
+@pytest.mark.skipif(TEST_MODE != "production", reason="in embedded mode the API process runs the fetchers (above)")
+async def test_a_new_campaign_reaches_the_worker_processes_fetchers_at_once(settings_env, tmp_path, dovecot):
+    from postdesk.migrate import upgrade_to_head
+    from postdesk.runtime import Runtime
+
+    env, database = await asyncio.to_thread(isolated_env, settings_env, tmp_path)
+    env["POSTDESK_INBOUND_RECONCILE_SECONDS"] = "300"
+    settings = settings_from_env(env)
+    await asyncio.to_thread(upgrade_to_head, settings)
+    runtime = None
+    with (tmp_path / "worker.log").open("wb") as log_file:
+        worker = start_worker(env, log_file)
+        try:
+            runtime = await Runtime.start(settings, role="api")
+            channel = f"{settings.redis_prefix}:inbound:configuration"
+
+            async def worker_listens() -> bool:
+                return dict(await runtime.redis.pubsub_numsub(channel)).get(channel.encode(), 0) > 0
+
+            await eventually(worker_listens, timeout=30)
+            address, password = dovecot.new_user()
+            await dovecot.deliver(address, customer_mail(subject="Fetched by the worker"))
+            tenant = await seed_tenant(runtime, dovecot, mailbox=(address, password))
+            [message] = await _wait_messages(runtime, tenant, 1, timeout=15)
+            assert message.subject == "Fetched by the worker"
+        finally:
+            if runtime is not None:
+                await runtime.stop()
+            stop_process(worker)
+            await asyncio.to_thread(drop_database, database)

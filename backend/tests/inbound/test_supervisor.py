@@ -13,7 +13,8 @@ class _Preparer:
 
 
 async def test_a_change_announced_during_a_reconcile_is_reconciled_again_at_once() -> None:
-    runtime = SimpleNamespace(settings=SimpleNamespace(inbound_reconcile_seconds=300), mail_preparer=_Preparer())
+    runtime = SimpleNamespace(settings=SimpleNamespace(inbound_reconcile_seconds=300), mail_preparer=_Preparer(),
+                              redis=None)
     supervisor = FetcherSupervisor(runtime)  # type: ignore[arg-type]
     reconciled = asyncio.Event()
     calls = 0
