@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+
 def _configuration_channel(prefix: str) -> str:
     return f"{prefix}:inbound:configuration"
 
