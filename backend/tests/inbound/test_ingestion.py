@@ -386,6 +386,16 @@ async def test_mailbox_status_reports_connection_failures_and_recovers_after_a_f
     assert other.status_code == 401
 
 
+async def _mail_waiting_before_its_campaign(runtime, dovecot) -> str:
+    """Mail delivered, then the campaign created: the subject of the message ingested within 15 s
+    (the fetchers' reconcile interval is 300 s in these tests)."""
+    address, password = dovecot.new_user()
+    await dovecot.deliver(address, customer_mail(subject="Waiting since before the campaign"))
+    tenant = await seed_tenant(runtime, dovecot, mailbox=(address, password))
+    [message] = await _wait_messages(runtime, tenant, 1, timeout=15)
+    return message.subject
+
+
 @pytest.mark.skipif(TEST_MODE == "production", reason="there the fetchers run in the worker processes")
 async def test_a_new_campaign_starts_fetching_at_once_not_at_the_next_reconcile(inbound_env, tmp_path, dovecot):
     from postdesk.migrate import upgrade_to_head
@@ -397,11 +407,7 @@ async def test_a_new_campaign_starts_fetching_at_once_not_at_the_next_reconcile(
     runtime = await Runtime.start(settings, role="api")
     try:
         await asyncio.sleep(0.5)  # the supervisor's first reconcile (nothing to fetch yet) is done
-        address, password = dovecot.new_user()
-        await dovecot.deliver(address, customer_mail(subject="Waiting since before the campaign"))
-        tenant = await seed_tenant(runtime, dovecot, mailbox=(address, password))
-        [message] = await _wait_messages(runtime, tenant, 1, timeout=15)
-        assert message.subject == "Waiting since before the campaign"
+        assert await _mail_waiting_before_its_campaign(runtime, dovecot) == "Waiting since before the campaign"
     finally:
         await runtime.stop()
 
@@ -426,11 +432,7 @@ async def test_a_new_campaign_reaches_the_worker_processes_fetchers_at_once(sett
                 return dict(await runtime.redis.pubsub_numsub(channel)).get(channel.encode(), 0) > 0
 
             await eventually(worker_listens, timeout=30)
-            address, password = dovecot.new_user()
-            await dovecot.deliver(address, customer_mail(subject="Fetched by the worker"))
-            tenant = await seed_tenant(runtime, dovecot, mailbox=(address, password))
-            [message] = await _wait_messages(runtime, tenant, 1, timeout=15)
-            assert message.subject == "Fetched by the worker"
+            assert await _mail_waiting_before_its_campaign(runtime, dovecot) == "Waiting since before the campaign"
         finally:
             if runtime is not None:
                 await runtime.stop()
