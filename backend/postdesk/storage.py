@@ -28,11 +28,10 @@ from typing import Protocol
 
 
 class BlobStore(Protocol):
-    """Implementations must pickle: worker processes store what they prepare (`put_many_blocking`)."""
+    """Implementations must pickle: worker processes store what they prepare (`put_pack_blocking`)."""
 
     async def put(self, data: bytes) -> str: ...
     async def put_many(self, items: list[bytes]) -> list[str]: ...
-    def put_many_blocking(self, items: list[bytes], *, durable: bool = True) -> list[str]: ...
     def put_pack_blocking(self, items: list[bytes], *, durable: bool = True) -> list[str]: ...
     async def make_durable(self) -> None: ...
     async def get(self, key: str) -> bytes: ...
@@ -89,29 +88,24 @@ class LocalBlobStore:
         return (await self.put_many([data]))[0]
 
     async def put_many(self, items: list[bytes]) -> list[str]:
-        return await asyncio.to_thread(self.put_many_blocking, items)
+        return await asyncio.to_thread(self._put_files, items)
 
-    def put_many_blocking(self, items: list[bytes], *, durable: bool = True) -> list[str]:
-        """Store several blobs at once (a fetched batch: messages and attachments), from any thread.
-
-        The files are written, then made durable together with one filesystem sync, which covers
-        their contents and their renames (a rename is only durable once its directory is synced).
-        One sync per batch instead of two per file makes a batch cost about one fsync.
-
-        `durable=False` leaves the sync to a later `make_durable()`, which must come before anything
-        refers to the keys: a worker process can then write the next batch while this one syncs.
-        """
+    def _put_files(self, items: list[bytes]) -> list[str]:
+        """Store blobs as content-addressed files, then make them durable together with one filesystem
+        sync, which covers their contents and their renames (a rename is only durable once its
+        directory is synced): several blobs cost about one fsync."""
         keys = [content_key(data) for data in items]
         for key, data in {key: data for key, data in zip(keys, items, strict=True)}.items():
             self._write(key, data)
-        if keys and durable:
+        if keys:
             # Also when every blob existed: another writer may have renamed one without syncing it yet.
             self._sync()
         return keys
 
     def put_pack_blocking(self, items: list[bytes], *, durable: bool = True) -> list[str]:
         """Store a fetched batch's blobs in one new pack file, from any thread or process; returns a key
-        per item. `durable=False` as for `put_many_blocking`."""
+        per item. `durable=False` leaves the sync to a later `make_durable()`, which must come before
+        anything refers to the keys: a worker process can then write the next batch while this one syncs."""
         if not items:
             return []
         day = time.strftime("%Y%m%d", time.gmtime())
@@ -138,7 +132,7 @@ class LocalBlobStore:
         return keys
 
     async def make_durable(self) -> None:
-        """Sync what `put_many_blocking(durable=False)` wrote, in this process or any other."""
+        """Sync what `put_pack_blocking(durable=False)` wrote, in this process or any other."""
         await asyncio.to_thread(self._sync)
 
     def _write(self, key: str, data: bytes) -> None:
