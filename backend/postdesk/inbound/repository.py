@@ -95,8 +95,7 @@ class InboundRepository:
 
     async def imap_seen(self, server_id: uuid.UUID, folder: str, uidvalidity: int, uid: int) -> InboundMail | None:
         return await self.session.scalar(
-            select(InboundMail).where(InboundMail.email_server_id == server_id, InboundMail.folder == folder,
-                                      InboundMail.uidvalidity == uidvalidity, InboundMail.uid == uid)
+            select(InboundMail).where(_imap_position(server_id, folder, uidvalidity), InboundMail.uid == uid)
         )
 
     async def pop3_known(self, server_id: uuid.UUID, uidls: Iterable[str]) -> dict[str, InboundMail]:
@@ -116,8 +115,7 @@ class InboundRepository:
         found: set[int] = set()
         for start in range(0, len(uids), 500):
             rows = await self.session.scalars(
-                select(InboundMail.uid).where(InboundMail.email_server_id == server_id, InboundMail.folder == folder,
-                                              InboundMail.uidvalidity == uidvalidity,
+                select(InboundMail.uid).where(_imap_position(server_id, folder, uidvalidity),
                                               InboundMail.uid.in_(uids[start:start + 500])))
             found.update(uid for uid in rows if uid is not None)
         return found
@@ -206,5 +204,6 @@ class InboundRepository:
 
 
 def _imap_position(server_id: uuid.UUID, folder: str, uidvalidity: int):
+    """The ledger rows of one IMAP folder position (the unique key's leading columns)."""
     return and_(InboundMail.email_server_id == server_id, InboundMail.folder == folder,
                 InboundMail.uidvalidity == uidvalidity)
